@@ -1,0 +1,303 @@
+"""The application messages of protocol v1 (docs/protocol.md section 9).
+
+Each message is one UTF-8 JSON object inside a transport message; ``t`` names its type.
+They are frozen msgspec structs, decoded once at the edge with every limit checked, so
+handlers never see raw dicts. web/src/protocol/messages.ts mirrors this module.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Final, Literal
+
+import msgspec
+
+from textport.errors import ErrorCode, ProtocolError
+from textport.protocol.frames import B64_16, B64_32
+
+MAX_BODY_CHARS: Final = 10_000
+MAX_RECIPIENTS: Final = 20
+MAX_EVENTS: Final = 1000
+MAX_HITS: Final = 100
+MAX_SAFE: Final = 2**53 - 1
+
+NUMBER_PATTERN: Final = r"^(\+[1-9][0-9]{1,14}|[0-9]{3,8})$"
+"""A recipient: E.164, or a short code of 3 to 8 digits."""
+SENDER_PATTERN: Final = r"^(\+[1-9][0-9]{1,14}|[0-9]{3,8}|[A-Za-z0-9][A-Za-z0-9 ._-]{0,15})$"
+"""A conversation peer: a recipient, or an alphanumeric sender id (inbound only)."""
+
+Seq = Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE)]
+Proto = Annotated[int, msgspec.Meta(ge=1, le=1)]
+Agent = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+DeviceName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+RelayUrl = Annotated[str, msgspec.Meta(pattern=r"^wss?://[^\s]{1,500}$", max_length=512)]
+Cmid = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{32}$")]
+Number = Annotated[str, msgspec.Meta(pattern=NUMBER_PATTERN)]
+Peer = Annotated[str, msgspec.Meta(pattern=SENDER_PATTERN)]
+Body = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_BODY_CHARS)]
+StoredBody = Annotated[str, msgspec.Meta(max_length=MAX_BODY_CHARS)]
+Query = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+Reason = Annotated[str, msgspec.Meta(max_length=500)]
+Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,32}$")]
+Ref = Annotated[str, msgspec.Meta(max_length=64)]
+Limit = Annotated[int, msgspec.Meta(ge=1, le=1000)]
+SearchLimit = Annotated[int, msgspec.Meta(ge=1, le=100)]
+MaxParts = Annotated[int, msgspec.Meta(ge=1, le=255)]
+Unread = Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE)]
+Snippet = Annotated[str, msgspec.Meta(max_length=500)]
+ContactName = Annotated[str, msgspec.Meta(max_length=128)]
+State = Literal["queued", "sending", "sent", "delivered", "failed", "unknown", "received"]
+Direction = Literal["in", "out"]
+
+
+class _Struct(msgspec.Struct, frozen=True):
+    pass
+
+
+# ---------------------------------------------------------------- records inside events
+
+
+class Capabilities(_Struct):
+    delivery_reports: bool
+    mms: bool
+    max_parts: MaxParts
+
+
+class MessageRecord(_Struct):
+    id: Seq
+    conv: Seq
+    dir: Direction
+    peers: Annotated[list[Peer], msgspec.Meta(min_length=1, max_length=MAX_RECIPIENTS)]
+    body: StoredBody
+    at: Seq
+    state: State
+    reason: Reason | None
+    cmid: Cmid | None
+
+
+class ConversationRecord(_Struct):
+    id: Seq
+    peers: Annotated[list[Peer], msgspec.Meta(min_length=1, max_length=MAX_RECIPIENTS)]
+    name: ContactName | None
+    last_at: Seq
+    unread: Unread
+
+
+class _Event(_Struct, tag_field="k"):
+    pass
+
+
+class MessageEvent(_Event, tag="msg"):
+    seq: Seq
+    msg: MessageRecord
+
+
+class StatusEvent(_Event, tag="status"):
+    seq: Seq
+    id: Seq
+    state: State
+    reason: Reason | None
+    at: Seq
+
+
+class ConversationEvent(_Event, tag="conv"):
+    seq: Seq
+    conv: ConversationRecord
+
+
+Event = MessageEvent | StatusEvent | ConversationEvent
+
+
+class Hit(_Struct):
+    msg_id: Seq
+    conv: Seq
+    at: Seq
+    snippet: Snippet
+
+
+# ---------------------------------------------------------------- messages
+
+
+class _Message(_Struct, tag_field="t"):
+    pass
+
+
+class Hello(_Message, tag="hello"):
+    """device -> host, first message of a session."""
+
+    proto: Proto
+    agent: Agent
+
+
+class Welcome(_Message, tag="welcome"):
+    """host -> device, the answer to hello."""
+
+    proto: Proto
+    host_name: Agent
+    device_id: B64_16
+    seq: Seq
+    caps: Capabilities
+
+
+class Sync(_Message, tag="sync"):
+    """device -> host: send me events with seq > since (the cursor is the ack)."""
+
+    since: Seq
+    limit: Limit
+
+
+class Batch(_Message, tag="batch"):
+    """host -> device: events in seq order; more says whether another batch follows."""
+
+    events: Annotated[list[Event], msgspec.Meta(max_length=MAX_EVENTS)]
+    more: bool
+
+
+class Synced(_Message, tag="synced"):
+    """host -> device: caught up at seq; live events follow."""
+
+    seq: Seq
+
+
+class Reset(_Message, tag="reset"):
+    """host -> device: the cursor is unknown here; drop the cache and sync from 0."""
+
+    seq: Seq
+
+
+class EventMessage(_Message, tag="event"):
+    """host -> device: one live change."""
+
+    event: Event
+
+
+class Send(_Message, tag="send"):
+    """device -> host: queue a text; cmid is the device's idempotency key."""
+
+    cmid: Cmid
+    to: Annotated[list[Number], msgspec.Meta(min_length=1, max_length=MAX_RECIPIENTS)]
+    body: Body
+
+
+class Ack(_Message, tag="ack"):
+    """host -> device: the text is committed (or refused); a duplicate gets the same ack."""
+
+    cmid: Cmid
+    msg_id: Seq
+    state: State
+    reason: Reason | None
+
+
+class Search(_Message, tag="search"):
+    """device -> host: full-text search, newest first, older than ``before``."""
+
+    qid: Seq
+    query: Query
+    limit: SearchLimit
+    before: Seq | None
+
+
+class Results(_Message, tag="results"):
+    """host -> device: search hits for qid."""
+
+    qid: Seq
+    hits: Annotated[list[Hit], msgspec.Meta(max_length=MAX_HITS)]
+    more: bool
+
+
+class Ping(_Message, tag="ping"):
+    n: Seq
+
+
+class Pong(_Message, tag="pong"):
+    n: Seq
+
+
+class Error(_Message, tag="error"):
+    """either way: something was refused; code is one of docs/protocol.md section 10."""
+
+    code: Code
+    message: Reason
+    ref: Ref | None
+
+
+class Bye(_Message, tag="bye"):
+    """either way: the session ends (e.g. reason "revoked")."""
+
+    reason: Reason
+
+
+class PairRequest(_Message, tag="pair_request"):
+    """device -> host, pairing sessions only."""
+
+    name: DeviceName
+    agent: Agent
+
+
+class PairAccept(_Message, tag="pair_accept"):
+    """host -> device, pairing sessions only, after the user confirmed on the host."""
+
+    host_name: Agent
+    room: B64_16
+    token: B64_32
+    relay: RelayUrl
+
+
+class PairReject(_Message, tag="pair_reject"):
+    reason: Reason
+
+
+Message = (
+    Hello
+    | Welcome
+    | Sync
+    | Batch
+    | Synced
+    | Reset
+    | EventMessage
+    | Send
+    | Ack
+    | Search
+    | Results
+    | Ping
+    | Pong
+    | Error
+    | Bye
+    | PairRequest
+    | PairAccept
+    | PairReject
+)
+
+MESSAGE_TYPES: Final = tuple(
+    cls.__struct_config__.tag for cls in Message.__args__  # type: ignore[attr-defined]
+)
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(Message)
+_PATH = re.compile(r"at `\$\.([a-z_]+)")
+
+
+def encode(message: Message) -> bytes:
+    return _encoder.encode(message)
+
+
+def decode(body: bytes) -> Message:
+    """Decode one message body; raises ProtocolError with a section-10 code only."""
+    try:
+        return _decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        raise ProtocolError(f"invalid message: {exc}", _code_for(str(exc))) from exc
+    except msgspec.DecodeError as exc:
+        raise ProtocolError(f"malformed message: {exc}", ErrorCode.BAD_MESSAGE) from exc
+
+
+def _code_for(error: str) -> ErrorCode:
+    if "Invalid value" in error and "`$.t`" in error:
+        return ErrorCode.UNKNOWN_TYPE
+    match = _PATH.search(error)
+    field = match.group(1) if match else ""
+    if field == "to" and "Expected `array`" not in error:
+        return ErrorCode.INVALID_NUMBER
+    if field == "body" and "length <=" in error:
+        return ErrorCode.BODY_TOO_LONG
+    return ErrorCode.BAD_MESSAGE
