@@ -181,6 +181,6 @@ def decode_frame(data: bytes) -> Frame:
             raise ProtocolError("a control frame is at most 4096 bytes", ErrorCode.TOO_LARGE)
         try:
             return _decoder.decode(data[1:])
-        except msgspec.DecodeError as exc:  # ValidationError is a DecodeError
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # incl. ValidationError
             raise ProtocolError(f"bad control frame: {exc}", ErrorCode.BAD_FRAME) from exc
     raise ProtocolError(f"unknown frame kind 0x{kind:02x}", ErrorCode.BAD_FRAME)

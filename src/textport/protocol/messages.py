@@ -287,7 +287,7 @@ def decode(body: bytes) -> Message:
         return _decoder.decode(body)
     except msgspec.ValidationError as exc:
         raise ProtocolError(f"invalid message: {exc}", _code_for(str(exc))) from exc
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise ProtocolError(f"malformed message: {exc}", ErrorCode.BAD_MESSAGE) from exc
 
 
@@ -296,6 +296,8 @@ def _code_for(error: str) -> ErrorCode:
         return ErrorCode.UNKNOWN_TYPE
     match = _PATH.search(error)
     field = match.group(1) if match else ""
+    if field == "proto":
+        return ErrorCode.VERSION_MISMATCH
     if field == "to" and "Expected `array`" not in error:
         return ErrorCode.INVALID_NUMBER
     if field == "body" and "length <=" in error:
