@@ -128,7 +128,12 @@ def test_out_of_turn_and_after_finish() -> None:
 
 @pytest.mark.parametrize(
     "name",
-    ["Noise_XX_25519_ChaChaPoly_BLAKE2s", "Noise_ZZ_25519_AESGCM_SHA256", "XX", "Noise_NNpsk9_25519_AESGCM_SHA256"],
+    [
+        "Noise_XX_25519_ChaChaPoly_BLAKE2s",
+        "Noise_ZZ_25519_AESGCM_SHA256",
+        "XX",
+        "Noise_NNpsk9_25519_AESGCM_SHA256",
+    ],
 )
 def test_unsupported_protocol_names(name: str) -> None:
     with pytest.raises(ProtocolError):

@@ -38,7 +38,9 @@ class Drbg:
 
 
 def key(name: str) -> KeyPair:
-    return KeyPair.from_private_bytes(hashlib.sha256(b"textport vector key " + name.encode()).digest())
+    return KeyPair.from_private_bytes(
+        hashlib.sha256(b"textport vector key " + name.encode()).digest()
+    )
 
 
 HOST = key("host")
@@ -47,24 +49,40 @@ DEVICE = key("device")
 
 def sample_messages() -> list[messages.Message]:
     record = messages.MessageRecord(
-        id=41, conv=7, dir="in", peers=["+15550100"], body="Liked “see you at 8 🎉”",
-        at=1_789_999_000_123, state="received", reason=None, cmid=None,
+        id=41,
+        conv=7,
+        dir="in",
+        peers=["+15550100"],
+        body="Liked “see you at 8 🎉”",
+        at=1_789_999_000_123,
+        state="received",
+        reason=None,
+        cmid=None,
     )
     return [
         messages.Hello(proto=1, agent="textport-web/0.1 (Chromium)"),
         messages.Welcome(
-            proto=1, host_name="Ana's phone", device_id=derive.b64url(derive.device_id(DEVICE.public)),
-            seq=1234, caps=messages.Capabilities(delivery_reports=True, mms=False, max_parts=10),
+            proto=1,
+            host_name="Ana's phone",
+            device_id=derive.b64url(derive.device_id(DEVICE.public)),
+            seq=1234,
+            caps=messages.Capabilities(delivery_reports=True, mms=False, max_parts=10),
         ),
         messages.Sync(since=1200, limit=500),
         messages.Batch(
             events=[
                 messages.MessageEvent(seq=1201, msg=record),
-                messages.StatusEvent(seq=1202, id=40, state="delivered", reason=None, at=1_789_999_100_000),
+                messages.StatusEvent(
+                    seq=1202, id=40, state="delivered", reason=None, at=1_789_999_100_000
+                ),
                 messages.ConversationEvent(
                     seq=1203,
                     conv=messages.ConversationRecord(
-                        id=7, peers=["+15550100", "+447700900123"], name="Ana & Bo", last_at=1_789_999_000_123, unread=2
+                        id=7,
+                        peers=["+15550100", "+447700900123"],
+                        name="Ana & Bo",
+                        last_at=1_789_999_000_123,
+                        unread=2,
                     ),
                 ),
             ],
@@ -72,18 +90,35 @@ def sample_messages() -> list[messages.Message]:
         ),
         messages.Synced(seq=1203),
         messages.Reset(seq=1203),
-        messages.EventMessage(event=messages.StatusEvent(seq=1204, id=42, state="failed", reason="Number blocked", at=1_790_000_000_000)),
+        messages.EventMessage(
+            event=messages.StatusEvent(
+                seq=1204, id=42, state="failed", reason="Number blocked", at=1_790_000_000_000
+            )
+        ),
         messages.Send(cmid="0f" * 16, to=["+15550100"], body="Running late — 10 min 😅\nsorry"),
         messages.Ack(cmid="0f" * 16, msg_id=42, state="sending", reason=None),
         messages.Search(qid=3, query="dinner", limit=50, before=None),
-        messages.Results(qid=3, hits=[messages.Hit(msg_id=12, conv=7, at=1_780_000_000_000, snippet="…for \x02dinner\x03 at…")], more=True),
+        messages.Results(
+            qid=3,
+            hits=[
+                messages.Hit(
+                    msg_id=12, conv=7, at=1_780_000_000_000, snippet="…for \x02dinner\x03 at…"
+                )
+            ],
+            more=True,
+        ),
         messages.Ping(n=9),
         messages.Pong(n=9),
-        messages.Error(code="invalid_number", message="The number 555 is not valid.", ref="0f" * 16),
+        messages.Error(
+            code="invalid_number", message="The number 555 is not valid.", ref="0f" * 16
+        ),
         messages.Bye(reason="revoked"),
         messages.PairRequest(name="Firefox on laptop", agent="Mozilla/5.0"),
         messages.PairAccept(
-            host_name="Ana's phone", room=derive.b64url(b"R" * 16), token=derive.b64url(b"T" * 32), relay=RELAY
+            host_name="Ana's phone",
+            room=derive.b64url(b"R" * 16),
+            token=derive.b64url(b"T" * 32),
+            relay=RELAY,
         ),
         messages.PairReject(reason="Declined on the host"),
     ]
@@ -100,7 +135,9 @@ INVALID_MESSAGES = [
     b'{"t":"send","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","to":["+0123"],"body":"hi"}',
     b'{"t":"send","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","to":[],"body":"hi"}',
     b'{"t":"send","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","to":["+15550100"],"body":""}',
-    b'{"t":"send","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","to":["+15550100"],"body":"' + b"x" * 10001 + b'"}',
+    b'{"t":"send","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","to":["+15550100"],"body":"'
+    + b"x" * 10001
+    + b'"}',
     b'{"t":"sync","since":-1,"limit":10}',
     b'{"t":"sync","since":0,"limit":1001}',
     b'{"t":"sync","since":1.5,"limit":10}',
@@ -113,7 +150,7 @@ INVALID_MESSAGES = [
     b'{"t":"hello","proto":1,"agent":"x"',
 ]
 
-VALID_FRAMES = [
+VALID_FRAMES: list[frames.ControlOp] = [
     frames.HostOp(room=derive.b64url(b"R" * 16), cred=derive.b64url(b"C" * 32)),
     frames.ReadyOp(online=True),
     frames.RegisterOp(token_hash=derive.b64url(derive.token_hash(b"T" * 32))),
@@ -149,14 +186,35 @@ INVALID_FRAMES = [
 ]
 
 BAD_OFFERS = [
-    ("textport-pair:2?r=ws%3A%2F%2F127.0.0.1%3A8750%2Fv1&c=AAAAAAAAAAAAAAAAAAAAAA&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&e=1790000060", "version_mismatch"),
+    (
+        "textport-pair:2?r=ws%3A%2F%2F127.0.0.1%3A8750%2Fv1&c=AAAAAAAAAAAAAAAAAAAAAA&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&e=1790000060",
+        "version_mismatch",
+    ),
     ("https://example.org/?x=1", "bad_pairing_code"),
-    ("textport-pair:1?r=ws%3A%2F%2F127.0.0.1%3A8750%2Fv1&c=AAAA&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&e=1790000060", "bad_pairing_code"),
-    ("textport-pair:1?r=ws%3A%2F%2F127.0.0.1%3A8750%2Fv1&c=AAAAAAAAAAAAAAAAAAAAAA&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "bad_pairing_code"),
-    ("textport-pair:1?r=ws%3A%2F%2F127.0.0.1%3A8750%2Fv1&c=AAAAAAAAAAAAAAAAAAAAAA&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&e=1789999999", "pairing_expired"),
-    ("textport-pair:1?r=ws%3A%2F%2F127.0.0.1%3A8750%2Fv1&c=AAAAAAAAAAAAAAAAAAAAAA&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&e=1790007200", "bad_pairing_code"),
-    ("textport-pair:1?r=wss%3A%2F%2Fevil.example%2Fv1&c=AAAAAAAAAAAAAAAAAAAAAA&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&e=1790000060", "relay_not_allowed"),
-    ("textport-pair:1?r=http%3A%2F%2F127.0.0.1%2Fv1&c=AAAAAAAAAAAAAAAAAAAAAA&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&e=1790000060", "bad_pairing_code"),
+    (
+        "textport-pair:1?r=ws%3A%2F%2F127.0.0.1%3A8750%2Fv1&c=AAAA&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&e=1790000060",
+        "bad_pairing_code",
+    ),
+    (
+        "textport-pair:1?r=ws%3A%2F%2F127.0.0.1%3A8750%2Fv1&c=AAAAAAAAAAAAAAAAAAAAAA&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+        "bad_pairing_code",
+    ),
+    (
+        "textport-pair:1?r=ws%3A%2F%2F127.0.0.1%3A8750%2Fv1&c=AAAAAAAAAAAAAAAAAAAAAA&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&e=1789999999",
+        "pairing_expired",
+    ),
+    (
+        "textport-pair:1?r=ws%3A%2F%2F127.0.0.1%3A8750%2Fv1&c=AAAAAAAAAAAAAAAAAAAAAA&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&e=1790007200",
+        "bad_pairing_code",
+    ),
+    (
+        "textport-pair:1?r=wss%3A%2F%2Fevil.example%2Fv1&c=AAAAAAAAAAAAAAAAAAAAAA&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&e=1790000060",
+        "relay_not_allowed",
+    ),
+    (
+        "textport-pair:1?r=http%3A%2F%2F127.0.0.1%2Fv1&c=AAAAAAAAAAAAAAAAAAAAAA&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&e=1790000060",
+        "bad_pairing_code",
+    ),
 ]
 
 CODES = [
@@ -181,7 +239,13 @@ def _transport(
         sealer, opener = (device, host) if sender == "device" else (host, device)
         ciphertext = sealer.seal(message)
         assert opener.open(ciphertext) == message
-        out.append({"from": sender, "body": messages.encode(message).decode(), "ciphertext": _hex(ciphertext)})
+        out.append(
+            {
+                "from": sender,
+                "body": messages.encode(message).decode(),
+                "ciphertext": _hex(ciphertext),
+            }
+        )
     return out
 
 
@@ -207,12 +271,22 @@ def offer_transcript() -> dict[str, Any]:
         "messages": [_hex(m) for m in msgs],
         "handshake_hash": _hex(hs.handshake_hash),
         "confirmation_code": derive.confirmation_code(hs.handshake_hash),
-        "transport": _transport(ds, hs, [
-            ("device", messages.PairRequest(name="Firefox on laptop", agent="Mozilla/5.0")),
-            ("host", messages.PairAccept(
-                host_name="Ana's phone", room=derive.b64url(b"R" * 16), token=derive.b64url(b"T" * 32), relay=RELAY
-            )),
-        ]),
+        "transport": _transport(
+            ds,
+            hs,
+            [
+                ("device", messages.PairRequest(name="Firefox on laptop", agent="Mozilla/5.0")),
+                (
+                    "host",
+                    messages.PairAccept(
+                        host_name="Ana's phone",
+                        room=derive.b64url(b"R" * 16),
+                        token=derive.b64url(b"T" * 32),
+                        relay=RELAY,
+                    ),
+                ),
+            ],
+        ),
     }
 
 
@@ -240,10 +314,14 @@ def code_transcript() -> dict[str, Any]:
         "messages": [_hex(m) for m in msgs],
         "handshake_hash": _hex(hs.handshake_hash),
         "comparison_code": host.comparison_code(),
-        "transport": _transport(ds, hs, [
-            ("device", messages.PairRequest(name="Chromium", agent="Mozilla/5.0")),
-            ("host", messages.PairReject(reason="Declined on the host")),
-        ]),
+        "transport": _transport(
+            ds,
+            hs,
+            [
+                ("device", messages.PairRequest(name="Chromium", agent="Mozilla/5.0")),
+                ("host", messages.PairReject(reason="Declined on the host")),
+            ],
+        ),
     }
 
 
@@ -257,7 +335,14 @@ def session_transcript() -> dict[str, Any]:
     device.read(msgs[1])
     ds, hs = device.session(NOW), host.session(NOW)
     script: list[tuple[str, messages.Message]] = [
-        ("device" if isinstance(m, messages.Hello | messages.Sync | messages.Send | messages.Search | messages.Ping) else "host", m)
+        (
+            "device"
+            if isinstance(
+                m, messages.Hello | messages.Sync | messages.Send | messages.Search | messages.Ping
+            )
+            else "host",
+            m,
+        )
         for m in sample_messages()
         if not isinstance(m, messages.PairRequest | messages.PairAccept | messages.PairReject)
     ]
@@ -296,19 +381,23 @@ def build() -> dict[str, Any]:
             "device_id": _hex(derive.device_id(DEVICE.public)),
             "token": _hex(token),
             "token_hash": _hex(derive.token_hash(token)),
-            "session_prologue": _hex(derive.session_prologue(b"R" * 16, derive.host_id(HOST.public))),
+            "session_prologue": _hex(
+                derive.session_prologue(b"R" * 16, derive.host_id(HOST.public))
+            ),
         },
         "pairing_offer": offer_transcript(),
         "pairing_code": code_transcript(),
         "session": session_transcript(),
         "messages": [messages.encode(m).decode() for m in sample_messages()],
         "invalid_messages": [
-            {"body": _hex(b), "code": _error_code(lambda b=b: messages.decode(b))} for b in INVALID_MESSAGES
+            {"body": _hex(b), "code": _error_code(lambda b=b: messages.decode(b))}
+            for b in INVALID_MESSAGES
         ],
         "frames": [_hex(frames.encode_control(f)) for f in VALID_FRAMES]
         + [_hex(frames.encode_data(7, b"\x00noise\xff")), _hex(frames.encode_data(0, b"x"))],
         "invalid_frames": [
-            {"frame": _hex(f), "code": _error_code(lambda f=f: frames.decode_frame(f))} for f in INVALID_FRAMES
+            {"frame": _hex(f), "code": _error_code(lambda f=f: frames.decode_frame(f))}
+            for f in INVALID_FRAMES
         ],
         "padding": [
             {"body_length": n, "padded_length": len(session.pad(b"\x01" * n))}

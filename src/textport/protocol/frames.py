@@ -7,7 +7,7 @@ once, here, into frozen typed values; anything else raises :class:`ProtocolError
 
 from __future__ import annotations
 
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final
 
 import msgspec
 
@@ -37,81 +37,81 @@ class _Op(msgspec.Struct, frozen=True, forbid_unknown_fields=False, tag_field="o
     pass
 
 
-class HostOp(_Op, tag="host"):
+class HostOp(_Op, frozen=True, tag="host"):
     """host -> relay: claim room ``room`` with the operator credential ``cred``."""
 
     room: B64_16
     cred: Credential
 
 
-class ReadyOp(_Op, tag="ready"):
+class ReadyOp(_Op, frozen=True, tag="ready"):
     """relay -> host or device: admitted; ``online`` says whether the host is connected."""
 
     online: bool
 
 
-class RegisterOp(_Op, tag="register"):
+class RegisterOp(_Op, frozen=True, tag="register"):
     """host -> relay: allow a device token (by its hash) into the room."""
 
     token_hash: B64_32
 
 
-class UnregisterOp(_Op, tag="unregister"):
+class UnregisterOp(_Op, frozen=True, tag="unregister"):
     """host -> relay: revoke a device token and close the links that used it."""
 
     token_hash: B64_32
 
 
-class CloseOp(_Op, tag="close"):
+class CloseOp(_Op, frozen=True, tag="close"):
     """host -> relay: close one device link."""
 
     link: Link
     reason: Text
 
 
-class OpenedOp(_Op, tag="opened"):
+class OpenedOp(_Op, frozen=True, tag="opened"):
     """relay -> host: a device joined the room on ``link``."""
 
     link: Link
 
 
-class ClosedOp(_Op, tag="closed"):
+class ClosedOp(_Op, frozen=True, tag="closed"):
     """relay -> host: the device link ended."""
 
     link: Link
 
 
-class JoinOp(_Op, tag="join"):
+class JoinOp(_Op, frozen=True, tag="join"):
     """device -> relay: join ``room`` with the device's capability token."""
 
     room: B64_16
     token: B64_32
 
 
-class PresenceOp(_Op, tag="presence"):
+class PresenceOp(_Op, frozen=True, tag="presence"):
     """relay -> device: the host came online or went offline."""
 
     online: bool
 
 
-class OfferOp(_Op, tag="offer"):
+class OfferOp(_Op, frozen=True, tag="offer"):
     """any -> relay: open a single-use pairing channel and wait in it."""
 
     channel: Channel
     ttl: Ttl
 
 
-class AcceptOp(_Op, tag="accept"):
+class AcceptOp(_Op, frozen=True, tag="accept"):
     """any -> relay: enter the pairing channel someone offered."""
 
     channel: Channel
 
 
-class PeerOp(_Op, tag="peer"):
+class PeerOp(_Op, frozen=True, tag="peer"):
     """relay -> any: both ends of the pairing channel are present."""
 
 
-class ErrorOp(_Op, tag="error"):
+class ErrorOp(_Op, frozen=True, tag="error"):
     """relay -> any: refused; ``code`` is one of docs/protocol.md section 10."""
 
     code: Code
@@ -145,7 +145,7 @@ class DataFrame(msgspec.Struct, frozen=True):
 Frame = ControlOp | DataFrame
 
 _encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder(ControlOp)
+_decoder: msgspec.json.Decoder[ControlOp] = msgspec.json.Decoder(ControlOp)
 
 
 def encode_control(op: ControlOp) -> bytes:

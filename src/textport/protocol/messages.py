@@ -57,13 +57,13 @@ class _Struct(msgspec.Struct, frozen=True):
 # ---------------------------------------------------------------- records inside events
 
 
-class Capabilities(_Struct):
+class Capabilities(_Struct, frozen=True):
     delivery_reports: bool
     mms: bool
     max_parts: MaxParts
 
 
-class MessageRecord(_Struct):
+class MessageRecord(_Struct, frozen=True):
     id: Seq
     conv: Seq
     dir: Direction
@@ -75,7 +75,7 @@ class MessageRecord(_Struct):
     cmid: Cmid | None
 
 
-class ConversationRecord(_Struct):
+class ConversationRecord(_Struct, frozen=True):
     id: Seq
     peers: Annotated[list[Peer], msgspec.Meta(min_length=1, max_length=MAX_RECIPIENTS)]
     name: ContactName | None
@@ -83,16 +83,16 @@ class ConversationRecord(_Struct):
     unread: Unread
 
 
-class _Event(_Struct, tag_field="k"):
+class _Event(_Struct, frozen=True, tag_field="k"):
     pass
 
 
-class MessageEvent(_Event, tag="msg"):
+class MessageEvent(_Event, frozen=True, tag="msg"):
     seq: Seq
     msg: MessageRecord
 
 
-class StatusEvent(_Event, tag="status"):
+class StatusEvent(_Event, frozen=True, tag="status"):
     seq: Seq
     id: Seq
     state: State
@@ -100,7 +100,7 @@ class StatusEvent(_Event, tag="status"):
     at: Seq
 
 
-class ConversationEvent(_Event, tag="conv"):
+class ConversationEvent(_Event, frozen=True, tag="conv"):
     seq: Seq
     conv: ConversationRecord
 
@@ -108,7 +108,7 @@ class ConversationEvent(_Event, tag="conv"):
 Event = MessageEvent | StatusEvent | ConversationEvent
 
 
-class Hit(_Struct):
+class Hit(_Struct, frozen=True):
     msg_id: Seq
     conv: Seq
     at: Seq
@@ -118,18 +118,18 @@ class Hit(_Struct):
 # ---------------------------------------------------------------- messages
 
 
-class _Message(_Struct, tag_field="t"):
+class _Message(_Struct, frozen=True, tag_field="t"):
     pass
 
 
-class Hello(_Message, tag="hello"):
+class Hello(_Message, frozen=True, tag="hello"):
     """device -> host, first message of a session."""
 
     proto: Proto
     agent: Agent
 
 
-class Welcome(_Message, tag="welcome"):
+class Welcome(_Message, frozen=True, tag="welcome"):
     """host -> device, the answer to hello."""
 
     proto: Proto
@@ -139,39 +139,39 @@ class Welcome(_Message, tag="welcome"):
     caps: Capabilities
 
 
-class Sync(_Message, tag="sync"):
+class Sync(_Message, frozen=True, tag="sync"):
     """device -> host: send me events with seq > since (the cursor is the ack)."""
 
     since: Seq
     limit: Limit
 
 
-class Batch(_Message, tag="batch"):
+class Batch(_Message, frozen=True, tag="batch"):
     """host -> device: events in seq order; more says whether another batch follows."""
 
     events: Annotated[list[Event], msgspec.Meta(max_length=MAX_EVENTS)]
     more: bool
 
 
-class Synced(_Message, tag="synced"):
+class Synced(_Message, frozen=True, tag="synced"):
     """host -> device: caught up at seq; live events follow."""
 
     seq: Seq
 
 
-class Reset(_Message, tag="reset"):
+class Reset(_Message, frozen=True, tag="reset"):
     """host -> device: the cursor is unknown here; drop the cache and sync from 0."""
 
     seq: Seq
 
 
-class EventMessage(_Message, tag="event"):
+class EventMessage(_Message, frozen=True, tag="event"):
     """host -> device: one live change."""
 
     event: Event
 
 
-class Send(_Message, tag="send"):
+class Send(_Message, frozen=True, tag="send"):
     """device -> host: queue a text; cmid is the device's idempotency key."""
 
     cmid: Cmid
@@ -179,7 +179,7 @@ class Send(_Message, tag="send"):
     body: Body
 
 
-class Ack(_Message, tag="ack"):
+class Ack(_Message, frozen=True, tag="ack"):
     """host -> device: the text is committed (or refused); a duplicate gets the same ack."""
 
     cmid: Cmid
@@ -188,7 +188,7 @@ class Ack(_Message, tag="ack"):
     reason: Reason | None
 
 
-class Search(_Message, tag="search"):
+class Search(_Message, frozen=True, tag="search"):
     """device -> host: full-text search, newest first, older than ``before``."""
 
     qid: Seq
@@ -197,7 +197,7 @@ class Search(_Message, tag="search"):
     before: Seq | None
 
 
-class Results(_Message, tag="results"):
+class Results(_Message, frozen=True, tag="results"):
     """host -> device: search hits for qid."""
 
     qid: Seq
@@ -205,15 +205,15 @@ class Results(_Message, tag="results"):
     more: bool
 
 
-class Ping(_Message, tag="ping"):
+class Ping(_Message, frozen=True, tag="ping"):
     n: Seq
 
 
-class Pong(_Message, tag="pong"):
+class Pong(_Message, frozen=True, tag="pong"):
     n: Seq
 
 
-class Error(_Message, tag="error"):
+class Error(_Message, frozen=True, tag="error"):
     """either way: something was refused; code is one of docs/protocol.md section 10."""
 
     code: Code
@@ -221,20 +221,20 @@ class Error(_Message, tag="error"):
     ref: Ref | None
 
 
-class Bye(_Message, tag="bye"):
+class Bye(_Message, frozen=True, tag="bye"):
     """either way: the session ends (e.g. reason "revoked")."""
 
     reason: Reason
 
 
-class PairRequest(_Message, tag="pair_request"):
+class PairRequest(_Message, frozen=True, tag="pair_request"):
     """device -> host, pairing sessions only."""
 
     name: DeviceName
     agent: Agent
 
 
-class PairAccept(_Message, tag="pair_accept"):
+class PairAccept(_Message, frozen=True, tag="pair_accept"):
     """host -> device, pairing sessions only, after the user confirmed on the host."""
 
     host_name: Agent
@@ -243,7 +243,7 @@ class PairAccept(_Message, tag="pair_accept"):
     relay: RelayUrl
 
 
-class PairReject(_Message, tag="pair_reject"):
+class PairReject(_Message, frozen=True, tag="pair_reject"):
     reason: Reason
 
 
@@ -268,12 +268,10 @@ Message = (
     | PairReject
 )
 
-MESSAGE_TYPES: Final = tuple(
-    cls.__struct_config__.tag for cls in Message.__args__  # type: ignore[attr-defined]
-)
+MESSAGE_TYPES: Final = tuple(cls.__struct_config__.tag for cls in Message.__args__)
 
 _encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder(Message)
+_decoder: msgspec.json.Decoder[Message] = msgspec.json.Decoder(Message)
 _PATH = re.compile(r"at `\$\.([a-z_]+)")
 
 

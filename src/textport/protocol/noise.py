@@ -21,7 +21,12 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
 
 from textport.errors import CryptoError, ErrorCode, ProtocolError
 
@@ -153,8 +158,6 @@ class KeyPair:
 
     def private_bytes(self) -> bytes:
         """The raw private key, for writing to a 0600 key file. Never log it."""
-        from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
-
         return self._private.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
 
     def dh(self, public: bytes) -> bytes:
@@ -162,9 +165,7 @@ class KeyPair:
             peer = X25519PublicKey.from_public_bytes(public)
             return self._private.exchange(peer)
         except ValueError as exc:  # wrong length or a small-order point (all-zero result)
-            raise CryptoError(
-                "the peer's public key is invalid", ErrorCode.BAD_KEY
-            ) from exc
+            raise CryptoError("the peer's public key is invalid", ErrorCode.BAD_KEY) from exc
 
     def __repr__(self) -> str:
         return f"KeyPair(public={self.public.hex()[:16]}…)"
@@ -310,8 +311,10 @@ class HandshakeState:
         ):
             for token in tokens:
                 local = role_is_initiator == initiator
-                key = (self.s if local else self.rs) if token == "s" else (
-                    self.e if local else self.re
+                key = (
+                    (self.s if local else self.rs)
+                    if token == "s"
+                    else (self.e if local else self.re)
                 )
                 if key is None:
                     raise CryptoError(
@@ -342,9 +345,7 @@ class HandshakeState:
         if self._result is not None or self._message_index >= len(self.pattern.messages):
             raise ProtocolError("the handshake is already finished", ErrorCode.HANDSHAKE_STATE)
         if self._my_turn() != writing:
-            raise ProtocolError(
-                "handshake message out of turn", ErrorCode.HANDSHAKE_STATE
-            )
+            raise ProtocolError("handshake message out of turn", ErrorCode.HANDSHAKE_STATE)
         return self.pattern.messages[self._message_index]
 
     def _dh(self, token: str) -> bytes:

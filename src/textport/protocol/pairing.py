@@ -112,9 +112,7 @@ class PairingOffer:
 
 def _check_relay(relay: str) -> None:
     if len(relay) > 512 or not _RELAY.match(relay) or urlsplit(relay).hostname is None:
-        raise ProtocolError(
-            "the relay must be a ws:// or wss:// URL", ErrorCode.BAD_PAIRING_CODE
-        )
+        raise ProtocolError("the relay must be a ws:// or wss:// URL", ErrorCode.BAD_PAIRING_CODE)
 
 
 def offer_handshake(
@@ -150,8 +148,13 @@ def new_code(rng: Random = os.urandom) -> str:
 def normalize_code(text: str) -> str:
     """Canonical form of a typed code: 8 characters, no separator."""
     cleaned = (
-        text.strip().upper().replace("-", "").replace(" ", "")
-        .replace("I", "1").replace("L", "1").replace("O", "0")
+        text.strip()
+        .upper()
+        .replace("-", "")
+        .replace(" ", "")
+        .replace("I", "1")
+        .replace("L", "1")
+        .replace("O", "0")
     )
     if len(cleaned) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in cleaned):
         raise ProtocolError(
