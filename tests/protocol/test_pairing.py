@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.protocol.flows import NOW, RELAY, code_flow, offer_flow
+from tests.vectors.generate import BAD_OFFERS
 from textport.errors import ErrorCode, ProtocolError
 from textport.protocol import derive, messages, pairing
 from textport.protocol.noise import KeyPair
@@ -106,3 +107,11 @@ def test_code_flow_sessions_work_both_ways() -> None:
     pair = code_flow()
     assert pair.device.open(pair.host.seal(messages.Ping(n=1))) == messages.Ping(n=1)
     assert pair.host.open(pair.device.seal(messages.Pong(n=1))) == messages.Pong(n=1)
+
+
+def test_offers_with_malformed_relay_urls_are_bad_codes() -> None:
+    """Regression: fuzz/decoders.py found urlsplit raising ValueError on '[' hosts."""
+    for uri, code in BAD_OFFERS:
+        with pytest.raises(ProtocolError) as caught:
+            pairing.PairingOffer.parse(uri, now=NOW, allowed_relays=[RELAY])
+        assert caught.value.code == code, uri

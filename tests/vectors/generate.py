@@ -186,6 +186,16 @@ INVALID_FRAMES = [
 ]
 
 BAD_OFFERS = [
+    (  # found by fuzz/decoders.py: a malformed IPv6 literal made urlsplit raise ValueError
+        "textport-pair:1?r=ws%3A%2F%2F127.0.0.1%5D3A8750%2Fv1&c=AAAAAAAAAAAAAAAAAAAAAA"
+        "&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&e=1790000060",
+        "bad_pairing_code",
+    ),
+    (
+        "textport-pair:1?r=ws%3A%2F%2F%5B%3A%3A1%2Fv1&c=AAAAAAAAAAAAAAAAAAAAAA"
+        "&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&e=1790000060",
+        "bad_pairing_code",
+    ),
     (
         "textport-pair:2?r=ws%3A%2F%2F127.0.0.1%3A8750%2Fv1&c=AAAAAAAAAAAAAAAAAAAAAA&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&e=1790000060",
         "version_mismatch",

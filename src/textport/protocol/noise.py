@@ -201,11 +201,11 @@ class CipherState:
     def _nonce(self) -> bytes:
         if self.n >= MAX_NONCE:
             raise CryptoError("nonce space exhausted; reconnect", ErrorCode.REKEY_REQUIRED)
-        return b"\x00\x00\x00\x00" + self.n.to_bytes(8, "big")
+        return self.n.to_bytes(12, "big")  # 32 zero bits, then the 64-bit counter
 
-    def encrypt_with_ad(self, ad: bytes, plaintext: bytes) -> bytes:
+    def encrypt_with_ad(self, ad: bytes, plaintext: bytes | bytearray) -> bytes:
         if self._aead is None:
-            return plaintext
+            return bytes(plaintext)
         out = self._aead.encrypt(self._nonce(), plaintext, ad)
         self.n += 1
         return out

@@ -111,7 +111,11 @@ class PairingOffer:
 
 
 def _check_relay(relay: str) -> None:
-    if len(relay) > 512 or not _RELAY.match(relay) or urlsplit(relay).hostname is None:
+    try:
+        valid = len(relay) <= 512 and bool(_RELAY.match(relay)) and bool(urlsplit(relay).hostname)
+    except ValueError:  # e.g. a malformed IPv6 literal
+        valid = False
+    if not valid:
         raise ProtocolError("the relay must be a ws:// or wss:// URL", ErrorCode.BAD_PAIRING_CODE)
 
 

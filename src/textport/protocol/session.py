@@ -17,30 +17,33 @@ from textport.protocol.noise import TAGLEN, HandshakeResult, HandshakeState, Key
 
 BUCKETS: Final = (128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768, 65519)
 """Padded plaintext sizes; 65519 = 65535 - 16 (the largest Noise plaintext)."""
+_BUCKET_SET: Final = frozenset(BUCKETS)
 MAX_BODY: Final = BUCKETS[-1] - 2
 MAX_SESSION_MESSAGES: Final = 2**20
 """Messages per direction before a session must be replaced by a new handshake."""
 MAX_SESSION_SECONDS: Final = 24 * 3600
 
 
-def pad(body: bytes) -> bytes:
+def pad(body: bytes) -> bytearray:
     """``u16be(len) ‖ body ‖ zeros`` up to the smallest bucket that fits."""
     if len(body) > MAX_BODY:
         raise ProtocolError(
             f"a message body is at most {MAX_BODY} bytes, this one is {len(body)}",
             ErrorCode.TOO_LARGE,
         )
-    size = BUCKETS[bisect_left(BUCKETS, len(body) + 2)]
-    return len(body).to_bytes(2, "big") + body + bytes(size - 2 - len(body))
+    out = bytearray(BUCKETS[bisect_left(BUCKETS, len(body) + 2)])
+    out[0:2] = len(body).to_bytes(2, "big")
+    out[2 : 2 + len(body)] = body
+    return out
 
 
 def unpad(plaintext: bytes) -> bytes:
-    if len(plaintext) not in BUCKETS:
+    if len(plaintext) not in _BUCKET_SET:
         raise ProtocolError("padded plaintext is not a bucket size", ErrorCode.BAD_MESSAGE)
     length = int.from_bytes(plaintext[:2], "big")
     if 2 + length > len(plaintext):
         raise ProtocolError("padded length runs past the end", ErrorCode.BAD_MESSAGE)
-    if any(plaintext[2 + length :]):
+    if plaintext.count(0, 2 + length) != len(plaintext) - 2 - length:
         raise ProtocolError("padding is not zero", ErrorCode.BAD_MESSAGE)
     return plaintext[2 : 2 + length]
 

@@ -1,0 +1,70 @@
+"""atheris fuzz target: every decoder of untrusted input raises only documented errors.
+
+Run: ``python fuzz/decoders.py -max_total_time=60 CORPUS_DIR`` (the test command runs it
+for a bounded time). An empty corpus folder is first seeded with every frame, message
+and offer from tests/vectors/textport-v1.json. The first input byte picks the decoder; any exception other than a
+ProtocolError with a documented code is a crash that atheris reports with its input.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import atheris
+
+with atheris.instrument_imports():
+    from textport.errors import ErrorCode, ProtocolError
+    from textport.protocol import frames, messages, pairing, session
+
+RELAYS = ("ws://127.0.0.1:8750/v1",)
+NOW = 1_790_000_000
+
+
+def _offer(data: bytes) -> None:
+    pairing.PairingOffer.parse(data.decode("utf-8", "replace"), now=NOW, allowed_relays=RELAYS)
+
+
+def _code(data: bytes) -> None:
+    pairing.normalize_code(data.decode("utf-8", "replace"))
+
+
+DECODERS = (frames.decode_frame, messages.decode, session.unpad, _offer, _code)
+
+
+def test_one_input(data: bytes) -> None:
+    if not data:
+        return
+    decoder = DECODERS[data[0] % len(DECODERS)]
+    try:
+        decoder(data[1:])
+    except ProtocolError as exc:
+        if not isinstance(exc.code, ErrorCode):
+            raise
+
+
+def seed(corpus: Path) -> None:
+    """Fill an empty corpus folder with valid inputs for each decoder."""
+    vectors = json.loads(
+        (Path(__file__).parents[1] / "tests" / "vectors" / "textport-v1.json").read_text()
+    )
+    inputs = [bytes([0]) + bytes.fromhex(f) for f in vectors["frames"]]
+    inputs += [bytes([1]) + m.encode() for m in vectors["messages"]]
+    inputs += [bytes([3]) + vectors["pairing_offer"]["offer"].encode()]
+    inputs += [bytes([4]) + c["input"].encode() for c in vectors["typed_codes"]]
+    for index, data in enumerate(inputs):
+        (corpus / f"seed-{index:03d}").write_bytes(data)
+
+
+def main() -> None:
+    folders = [Path(arg) for arg in sys.argv[1:] if not arg.startswith("-")]
+    for folder in folders:
+        if folder.is_dir() and not any(folder.iterdir()):
+            seed(folder)
+    atheris.Setup(sys.argv, test_one_input)
+    atheris.Fuzz()
+
+
+if __name__ == "__main__":
+    main()
