@@ -2,8 +2,9 @@
 
 Run: ``python fuzz/decoders.py -max_total_time=60 CORPUS_DIR`` (the test command runs it
 for a bounded time). An empty corpus folder is first seeded with every frame, message
-and offer from tests/vectors/textport-v1.json. The first input byte picks the decoder; any exception other than a
-ProtocolError with a documented code is a crash that atheris reports with its input.
+and offer from tests/vectors/textport-v1.json. The first input byte picks the decoder;
+any exception other than a ProtocolError with a documented code is a crash that atheris
+reports with its input.
 """
 
 from __future__ import annotations

@@ -318,6 +318,16 @@ export class HandshakeState {
     return this.#rs?.slice() ?? null;
   }
 
+  /** Our ephemeral public key, once chosen (given, or made by the first `e` token). */
+  get localEphemeral(): Bytes | null {
+    return this.#e?.publicKey.slice() ?? null;
+  }
+
+  /** The peer's ephemeral public key, once read. */
+  get remoteEphemeral(): Bytes | null {
+    return this.#re?.slice() ?? null;
+  }
+
   /** The current handshake hash (final once the handshake is complete). */
   getHandshakeHash(): Bytes {
     return this.#symmetric.getHandshakeHash();
@@ -364,7 +374,7 @@ export class HandshakeState {
     return this.#run(async () => {
       let offset = 0;
       const take = (length: number): Bytes => {
-        if (offset + length > message.length) throw new ProtocolError("handshake message too short");
+        if (offset + length > message.length) throw new ProtocolError("handshake message too short", "bad_frame");
         return bytes(message.subarray(offset, (offset += length))).slice();
       };
       for (const token of tokens) {
@@ -379,6 +389,9 @@ export class HandshakeState {
         } else {
           await this.#mixToken(token);
         }
+      }
+      if (this.#symmetric.cipher.hasKey() && message.length - offset < TAGLEN) {
+        throw new ProtocolError("handshake message too short", "bad_frame");
       }
       return this.#symmetric.decryptAndHash(message.subarray(offset));
     });

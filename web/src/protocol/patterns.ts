@@ -98,7 +98,7 @@ function parseLine(line: string): { fromInitiator: boolean; tokens: Token[] } {
 function buildPattern(base: string, modifiers: readonly string[]): HandshakePattern {
   const lines = BASE_PATTERNS[base];
   if (lines === undefined) {
-    throw new ProtocolError(`unsupported Noise handshake pattern "${base}"`);
+    throw new ProtocolError(`unsupported Noise handshake pattern "${base}"`, "version_mismatch");
   }
   const split = lines.indexOf("...");
   const preLines = split < 0 ? [] : lines.slice(0, split);
@@ -120,7 +120,8 @@ function buildPattern(base: string, modifiers: readonly string[]): HandshakePatt
     const match = /^psk(\d+)$/.exec(modifier);
     const position = match?.[1] === undefined ? NaN : Number(match[1]);
     if (!(position <= messages.length)) {
-      throw new ProtocolError(`unsupported Noise pattern modifier "${modifier}" for ${base}`);
+      // Python's noise.py: a pskN past the pattern's last message is bad_message.
+      throw new ProtocolError(`unsupported Noise pattern modifier "${modifier}" for ${base}`, "bad_message");
     }
     // psk0 goes at the start of the first message, pskN at the end of the Nth.
     if (position === 0) messages[0]?.unshift("psk");
@@ -142,20 +143,23 @@ export const SUITE = "25519_AESGCM_SHA256";
 
 /**
  * Parse a full protocol name, e.g. `Noise_IK_25519_AESGCM_SHA256`. Throws
- * `ProtocolError` for any other suite, an unknown pattern or modifier.
+ * `ProtocolError("version_mismatch")` for any other suite or an unknown
+ * pattern, as Python's noise.py does, and `ProtocolError("bad_message")` for a
+ * `pskN` modifier naming a message the pattern lacks.
  */
 export function parseProtocolName(name: string): Protocol {
   const parts = name.split("_");
   if (parts.length !== 5 || parts[0] !== "Noise") {
-    throw new ProtocolError(`not a Noise protocol name: "${name}"`);
+    throw new ProtocolError(`not a Noise protocol name: "${name}"`, "version_mismatch");
   }
   const suite = parts.slice(2).join("_");
   if (suite !== SUITE) {
-    throw new ProtocolError(`unsupported Noise suite "${suite}"; only ${SUITE} is supported`);
+    throw new ProtocolError(`unsupported Noise suite "${suite}"; only ${SUITE} is supported`, "version_mismatch");
   }
-  const match = /^([NKXI]1?(?:[NKX]1?)?)((?:psk\d+)(?:\+psk\d+)*)?$/.exec(parts[1] ?? "");
+  // One digit per psk modifier, like noise.py (`psk\d`).
+  const match = /^([NKXI]1?(?:[NKX]1?)?)((?:psk\d)(?:\+psk\d)*)?$/.exec(parts[1] ?? "");
   if (match === null || match[1] === undefined) {
-    throw new ProtocolError(`unsupported Noise handshake pattern "${parts[1] ?? ""}"`);
+    throw new ProtocolError(`unsupported Noise handshake pattern "${parts[1] ?? ""}"`, "version_mismatch");
   }
   const modifiers = match[2] === undefined ? [] : match[2].split("+");
   return { name, pattern: buildPattern(match[1], modifiers) };
