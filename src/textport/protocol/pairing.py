@@ -171,44 +171,55 @@ def code_channel(code: str) -> str:
     return CODE_CHANNEL_PREFIX + normalize_code(code)
 
 
-class CodeHostHandshake(Handshake):
-    """The host's side of typed-code pairing: commit, then Noise XX as responder."""
+class _CodeHandshake(Handshake):
+    """Typed-code pairing: ``Noise_XX``, the device initiating, on the code's channel."""
 
-    def __init__(self, code: str, relay: str, static: KeyPair, rng: Random = os.urandom) -> None:
-        ephemeral = KeyPair.generate(rng)
+    def __init__(
+        self,
+        code: str,
+        relay: str,
+        static: KeyPair,
+        rng: Random,
+        *,
+        device: bool,
+        ephemeral: KeyPair | None = None,
+    ) -> None:
         super().__init__(
             HandshakeState(
                 derive.CODE_PROTOCOL,
-                initiator=False,
+                initiator=device,
                 prologue=derive.code_prologue(relay, code_channel(code)),
                 s=static,
                 e=ephemeral,
                 rng=rng,
             )
         )
-        self.commitment = derive.commitment(ephemeral.public)
-        """The first message on the channel, sent before the device's key is known."""
+        self._device = device
 
     def comparison_code(self) -> str:
-        device_e, host_e = self.remote_ephemeral, self.local_ephemeral
-        if device_e is None or host_e is None:
-            raise ProtocolError("no comparison code before message 1", ErrorCode.HANDSHAKE_STATE)
+        """The six digits to compare, from the two ephemeral keys alone (section 6)."""
+        local, remote = self.local_ephemeral, self.remote_ephemeral
+        if local is None or remote is None:
+            raise ProtocolError("no comparison code before XX message 2", ErrorCode.HANDSHAKE_STATE)
+        device_e, host_e = (local, remote) if self._device else (remote, local)
         return derive.comparison_code(device_e, host_e)
 
 
-class CodeDeviceHandshake(Handshake):
-    """The device's side: read the commitment, then Noise XX as initiator, checking it."""
+class CodeHostHandshake(_CodeHandshake):
+    """The host's side: commit to an ephemeral key, then respond."""
 
     def __init__(self, code: str, relay: str, static: KeyPair, rng: Random = os.urandom) -> None:
-        super().__init__(
-            HandshakeState(
-                derive.CODE_PROTOCOL,
-                initiator=True,
-                prologue=derive.code_prologue(relay, code_channel(code)),
-                s=static,
-                rng=rng,
-            )
-        )
+        ephemeral = KeyPair.generate(rng)
+        super().__init__(code, relay, static, rng, device=False, ephemeral=ephemeral)
+        self.commitment = derive.commitment(ephemeral.public)
+        """The first message on the channel, sent before the device's key is known."""
+
+
+class CodeDeviceHandshake(_CodeHandshake):
+    """The device's side: read the commitment, initiate, and check the host's key."""
+
+    def __init__(self, code: str, relay: str, static: KeyPair, rng: Random = os.urandom) -> None:
+        super().__init__(code, relay, static, rng, device=True)
         self._commitment: bytes | None = None
 
     def read_commitment(self, message: bytes) -> None:
@@ -239,9 +250,3 @@ class CodeDeviceHandshake(Handshake):
                 "interfering, start pairing again",
                 ErrorCode.COMMITMENT_MISMATCH,
             )
-
-    def comparison_code(self) -> str:
-        device_e, host_e = self.local_ephemeral, self.remote_ephemeral
-        if device_e is None or host_e is None:
-            raise ProtocolError("no comparison code before message 2", ErrorCode.HANDSHAKE_STATE)
-        return derive.comparison_code(device_e, host_e)
