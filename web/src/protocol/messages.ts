@@ -1,0 +1,340 @@
+/**
+ * The application messages of protocol v1 (docs/protocol.md section 9).
+ *
+ * Each message is one UTF-8 JSON object inside a transport message; `t` names
+ * its type (events inside use `k`). They are decoded once at the edge with
+ * every limit checked, so handlers never see unchecked data. Mirrors
+ * src/textport/protocol/messages.py field for field: `encodeMessage` gives
+ * the same bytes as msgspec (keys in the Python struct's order, tag first) and
+ * `decodeMessage` the same error codes (see `codeFor`).
+ *
+ * Names that would shadow a global are changed: Python's `Error` is
+ * `ErrorMessage`, `Event` is `StoreEvent` and `MessageEvent` is `MsgEvent`.
+ */
+
+import type { Bytes } from "./bytes";
+import { type ErrorCode, ProtocolError } from "./errors";
+import { B64_16, B64_32, CODE } from "./frames";
+import {
+  type Fields,
+  type Schema,
+  JsonFailure,
+  JsonInvalid,
+  array,
+  bool,
+  decodeJson,
+  encodeJson,
+  int,
+  literal,
+  nullable,
+  str,
+  struct,
+  union,
+} from "./json";
+import { PY_SPACE } from "./text";
+
+export const MAX_BODY_CHARS = 10_000;
+export const MAX_RECIPIENTS = 20;
+export const MAX_EVENTS = 1000;
+export const MAX_HITS = 100;
+export const MAX_SAFE = 2 ** 53 - 1;
+
+/** A recipient: E.164, or a short code of 3 to 8 digits. */
+export const NUMBER_PATTERN = /^(\+[1-9][0-9]{1,14}|[0-9]{3,8})$/u;
+/** A conversation peer: a recipient, or an alphanumeric sender id (inbound only). */
+export const SENDER_PATTERN = /^(\+[1-9][0-9]{1,14}|[0-9]{3,8}|[A-Za-z0-9][A-Za-z0-9 ._-]{0,15})$/u;
+/** A relay URL: `ws://` or `wss://`, a host, an optional path; no query or fragment. */
+export const RELAY_URL_PATTERN = new RegExp(
+  `^wss?://[^${PY_SPACE}/?#]+(/[^${PY_SPACE}?#]*)?$`,
+  "u",
+);
+export const CMID_PATTERN = /^[0-9a-f]{32}$/u;
+
+export type State = "queued" | "sending" | "sent" | "delivered" | "failed" | "unknown" | "received";
+export type Direction = "in" | "out";
+
+// ---------------------------------------------------------------- records inside events
+
+export interface Capabilities {
+  readonly delivery_reports: boolean;
+  readonly mms: boolean;
+  readonly max_parts: number;
+}
+
+export interface MessageRecord {
+  readonly id: number;
+  readonly conv: number;
+  readonly dir: Direction;
+  readonly peers: readonly string[];
+  readonly body: string;
+  readonly at: number;
+  readonly state: State;
+  readonly reason: string | null;
+  readonly cmid: string | null;
+}
+
+export interface ConversationRecord {
+  readonly id: number;
+  readonly peers: readonly string[];
+  readonly name: string | null;
+  readonly last_at: number;
+  readonly unread: number;
+}
+
+/** A message was stored or changed (Python's `MessageEvent`). */
+export interface MsgEvent {
+  readonly k: "msg";
+  readonly seq: number;
+  readonly msg: MessageRecord;
+}
+
+export interface StatusEvent {
+  readonly k: "status";
+  readonly seq: number;
+  readonly id: number;
+  readonly state: State;
+  readonly reason: string | null;
+  readonly at: number;
+}
+
+export interface ConversationEvent {
+  readonly k: "conv";
+  readonly seq: number;
+  readonly conv: ConversationRecord;
+}
+
+/** One change in the host's store, ordered by `seq` (Python's `Event`). */
+export type StoreEvent = MsgEvent | StatusEvent | ConversationEvent;
+
+export interface Hit {
+  readonly msg_id: number;
+  readonly conv: number;
+  readonly at: number;
+  readonly snippet: string;
+}
+
+// ---------------------------------------------------------------- messages
+
+/** device -> host, first message of a session. */
+export interface Hello { readonly t: "hello"; readonly proto: number; readonly agent: string }
+
+/** host -> device, the answer to hello. */
+export interface Welcome {
+  readonly t: "welcome";
+  readonly proto: number;
+  readonly host_name: string;
+  readonly device_id: string;
+  readonly seq: number;
+  readonly caps: Capabilities;
+}
+
+/** device -> host: send me events with seq > since (the cursor is the ack). */
+export interface Sync { readonly t: "sync"; readonly since: number; readonly limit: number }
+
+/** host -> device: events in seq order; more says whether another batch follows. */
+export interface Batch { readonly t: "batch"; readonly events: readonly StoreEvent[]; readonly more: boolean }
+
+/** host -> device: caught up at seq; live events follow. */
+export interface Synced { readonly t: "synced"; readonly seq: number }
+
+/** host -> device: the cursor is unknown here; drop the cache and sync from 0. */
+export interface Reset { readonly t: "reset"; readonly seq: number }
+
+/** host -> device: one live change. */
+export interface EventMessage { readonly t: "event"; readonly event: StoreEvent }
+
+/** device -> host: queue a text; cmid is the device's idempotency key. */
+export interface Send {
+  readonly t: "send";
+  readonly cmid: string;
+  readonly to: readonly string[];
+  readonly body: string;
+}
+
+/** host -> device: the text is committed (or refused); a duplicate gets the same ack. */
+export interface Ack {
+  readonly t: "ack";
+  readonly cmid: string;
+  readonly msg_id: number;
+  readonly state: State;
+  readonly reason: string | null;
+}
+
+/** device -> host: full-text search, newest first, older than `before`. */
+export interface Search {
+  readonly t: "search";
+  readonly qid: number;
+  readonly query: string;
+  readonly limit: number;
+  readonly before: number | null;
+}
+
+/** host -> device: search hits for qid. */
+export interface Results { readonly t: "results"; readonly qid: number; readonly hits: readonly Hit[]; readonly more: boolean }
+
+export interface Ping { readonly t: "ping"; readonly n: number }
+
+export interface Pong { readonly t: "pong"; readonly n: number }
+
+/** either way: something was refused; code is one of docs/protocol.md section 10 (Python's `Error`). */
+export interface ErrorMessage {
+  readonly t: "error";
+  readonly code: string;
+  readonly message: string;
+  readonly ref: string | null;
+}
+
+/** either way: the session ends (e.g. reason "revoked"). */
+export interface Bye { readonly t: "bye"; readonly reason: string }
+
+/** device -> host, pairing sessions only. */
+export interface PairRequest { readonly t: "pair_request"; readonly name: string; readonly agent: string }
+
+/** host -> device, pairing sessions only, after the user confirmed on the host. */
+export interface PairAccept {
+  readonly t: "pair_accept";
+  readonly host_name: string;
+  readonly room: string;
+  readonly token: string;
+  readonly relay: string;
+}
+
+export interface PairReject { readonly t: "pair_reject"; readonly reason: string }
+
+export type Message =
+  | Hello
+  | Welcome
+  | Sync
+  | Batch
+  | Synced
+  | Reset
+  | EventMessage
+  | Send
+  | Ack
+  | Search
+  | Results
+  | Ping
+  | Pong
+  | ErrorMessage
+  | Bye
+  | PairRequest
+  | PairAccept
+  | PairReject;
+
+export type MessageType = Message["t"];
+
+// ---------------------------------------------------------------- schemas (field order = wire order)
+
+const seq = int(0, MAX_SAFE);
+const proto = int(1, 1);
+const agent = str({ min: 1, max: 128 });
+const b64_16 = str({ pattern: B64_16 });
+const cmid = str({ pattern: CMID_PATTERN });
+const peers = array(str({ pattern: SENDER_PATTERN }), 1, MAX_RECIPIENTS);
+const state = literal("queued", "sending", "sent", "delivered", "failed", "unknown", "received");
+const reason = str({ max: 500 });
+
+const CAPABILITIES = struct<Capabilities>({ delivery_reports: bool(), mms: bool(), max_parts: int(1, 255) });
+
+const MESSAGE_RECORD = struct<MessageRecord>({
+  id: seq,
+  conv: seq,
+  dir: literal("in", "out"),
+  peers,
+  body: str({ max: MAX_BODY_CHARS }),
+  at: seq,
+  state,
+  reason: nullable(reason),
+  cmid: nullable(cmid),
+});
+
+const CONVERSATION_RECORD = struct<ConversationRecord>({
+  id: seq,
+  peers,
+  name: nullable(str({ max: 128 })),
+  last_at: seq,
+  unread: int(0, MAX_SAFE),
+});
+
+const STORE_EVENT = union<"k", StoreEvent>("k", {
+  msg: struct({ seq, msg: MESSAGE_RECORD }),
+  status: struct({ seq, id: seq, state, reason: nullable(reason), at: seq }),
+  conv: struct({ seq, conv: CONVERSATION_RECORD }),
+});
+
+const HIT = struct<Hit>({ msg_id: seq, conv: seq, at: seq, snippet: str({ max: 500 }) });
+
+/** The fields of each message type, without its tag. */
+type MessageFields<T extends MessageType> = Fields<Omit<Extract<Message, { t: T }>, "t">>;
+
+const MESSAGE_FIELDS: { readonly [T in MessageType]: MessageFields<T> } = {
+  hello: { proto, agent },
+  welcome: { proto, host_name: agent, device_id: b64_16, seq, caps: CAPABILITIES },
+  sync: { since: seq, limit: int(1, 1000) },
+  batch: { events: array(STORE_EVENT, 0, MAX_EVENTS), more: bool() },
+  synced: { seq },
+  reset: { seq },
+  event: { event: STORE_EVENT },
+  send: {
+    cmid,
+    to: array(str({ pattern: NUMBER_PATTERN }), 1, MAX_RECIPIENTS),
+    body: str({ min: 1, max: MAX_BODY_CHARS }),
+  },
+  ack: { cmid, msg_id: seq, state, reason: nullable(reason) },
+  search: { qid: seq, query: str({ min: 1, max: 256 }), limit: int(1, 100), before: nullable(seq) },
+  results: { qid: seq, hits: array(HIT, 0, MAX_HITS), more: bool() },
+  ping: { n: seq },
+  pong: { n: seq },
+  error: { code: str({ pattern: CODE }), message: reason, ref: nullable(str({ max: 64 })) },
+  bye: { reason },
+  pair_request: { name: str({ min: 1, max: 64 }), agent },
+  pair_accept: {
+    host_name: agent,
+    room: b64_16,
+    token: str({ pattern: B64_32 }),
+    relay: str({ pattern: RELAY_URL_PATTERN, max: 512 }),
+  },
+  pair_reject: { reason },
+};
+
+/** Every message type, in the order of messages.py. */
+export const MESSAGE_TYPES = Object.keys(MESSAGE_FIELDS) as readonly MessageType[];
+
+const MESSAGE: Schema<Message> = union<"t", Message>(
+  "t",
+  Object.fromEntries(
+    Object.entries(MESSAGE_FIELDS).map(([tag, fields]) => [tag, struct(fields as Fields<object>)]),
+  ) as never,
+);
+
+/** The JSON bytes of a message, identical to msgspec's. Fields are not re-validated. */
+export function encodeMessage(message: Message): Bytes {
+  return encodeJson(MESSAGE, message);
+}
+
+/** Decode one message body; throws ProtocolError with a section-10 code only. */
+export function decodeMessage(body: Uint8Array): Message {
+  try {
+    return decodeJson(MESSAGE, body);
+  } catch (err) {
+    if (err instanceof JsonInvalid) throw new ProtocolError(`invalid message: ${err.message}`, codeFor(err));
+    if (err instanceof JsonFailure) throw new ProtocolError(`malformed message: ${err.message}`, "bad_message");
+    throw err;
+  }
+}
+
+/**
+ * The error code of an invalid message, as messages.py `_code_for` gives it:
+ * an unknown `t` is unknown_type; anything wrong with `proto` is
+ * version_mismatch; anything wrong with an element of `to` is invalid_number
+ * (`to` itself not an array, empty or too long is bad_message); a `body` over
+ * its length is body_too_long; the rest is bad_message.
+ */
+export function codeFor(failure: JsonInvalid): ErrorCode {
+  const [field] = failure.path;
+  if (failure.reason === "tag" && failure.path.length === 1 && field === "t") return "unknown_type";
+  if (field === "proto") return "version_mismatch";
+  if (field === "to" && failure.path.length > 1) return "invalid_number";
+  if (field === "body" && failure.path.length === 1 && failure.reason === "too_long") return "body_too_long";
+  return "bad_message";
+}
