@@ -86,6 +86,8 @@ class NodeDevice:
         if self._proc.stdin is not None:
             self._proc.stdin.close()
         self._proc.wait(10)
+        if self._proc.stdout is not None:
+            self._proc.stdout.close()
 
 
 @contextlib.contextmanager

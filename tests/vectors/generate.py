@@ -148,6 +148,14 @@ INVALID_MESSAGES = [
     b'{"t":"pair_accept","host_name":"h","room":"UlJSUlJSUlJSUlJSUlJSUg","token":"VFRUVFRUVFRUVFRUVFRUVFRUVFRUVFRUVFRUVFRUVFQ","relay":"http://r"}',
     b'{"t":"hello","proto":1,"agent":"\xff"}',
     b'{"t":"hello","proto":1,"agent":"x"',
+    # Python's "$" also matches before a final newline; patterns use \Z instead.
+    b'{"t":"ack","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\\n","msg_id":1,"state":"sent","reason":null}',
+    # An error code must come from the error's path, never from quoted input.
+    b'{"t":"ack","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","msg_id":1,"state":"a - at `$.proto`",'
+    b'"reason":null}',
+    b'{"t":"pair_accept","host_name":"h","room":"UlJSUlJSUlJSUlJSUlJSUg",'
+    b'"token":"VFRUVFRUVFRUVFRUVFRUVFRUVFRUVFRUVFRUVFRUVFQ","relay":"ws://r/v1?x=1"}',
+    b'{"t":"ping","n":1,"x":' + b"[" * 3000 + b"]" * 3000 + b"}",
 ]
 
 VALID_FRAMES: list[frames.ControlOp] = [
@@ -183,9 +191,21 @@ INVALID_FRAMES = [
     b'\x01{"op":"accept","channel":"has space"}',
     b"\x01" + b'{"op":"error","code":"x","message":"' + b"m" * 4100 + b'"}',
     b"\x02\x00\x00\x00\x01" + b"\x00" * 65536,
+    b'\x01{"op":"accept","channel":"abc\\n"}',
+    b'\x01{"op":"peer","x":' + b"[" * 2000 + b"]" * 2000 + b"}",
 ]
 
 BAD_OFFERS = [
+    (  # Arabic-Indic digits are digits to str.isdigit(), not to the spec
+        "textport-pair:1?r=ws%3A%2F%2F127.0.0.1%3A8750%2Fv1&c=AAAAAAAAAAAAAAAAAAAAAA"
+        "&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&e=%D9%A1%D9%A7%D9%A9%D9%A0",
+        "bad_pairing_code",
+    ),
+    (
+        "textport-pair:1?r=ws%3A%2F%2F127.0.0.1%3A8750%2Fv1%0A&c=AAAAAAAAAAAAAAAAAAAAAA"
+        "&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&e=1790000060",
+        "bad_pairing_code",
+    ),
     (  # found by fuzz/decoders.py: a malformed IPv6 literal made urlsplit raise ValueError
         "textport-pair:1?r=ws%3A%2F%2F127.0.0.1%5D3A8750%2Fv1&c=AAAAAAAAAAAAAAAAAAAAAA"
         "&s=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA&e=1790000060",

@@ -23,14 +23,14 @@ DATA_HEADER: Final = 5
 MAX_FRAME: Final = DATA_HEADER + MAX_PAYLOAD
 MAX_LINK: Final = 2**32 - 1
 
-B64_16 = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{21}[AQgw]$")]
-B64_32 = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$")]
-Credential = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{22,86}$")]
+B64_16 = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{21}[AQgw]\Z")]
+B64_32 = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]\Z")]
+Credential = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{22,86}\Z")]
 Link = Annotated[int, msgspec.Meta(ge=1, le=MAX_LINK)]
-Channel = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Channel = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}\Z")]
 Ttl = Annotated[int, msgspec.Meta(ge=1, le=600)]
 Text = Annotated[str, msgspec.Meta(max_length=200)]
-Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,32}$")]
+Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,32}\Z")]
 
 
 class _Op(msgspec.Struct, frozen=True, forbid_unknown_fields=False, tag_field="op"):
@@ -181,6 +181,6 @@ def decode_frame(data: bytes) -> Frame:
             raise ProtocolError("a control frame is at most 4096 bytes", ErrorCode.TOO_LARGE)
         try:
             return _decoder.decode(data[1:])
-        except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # incl. ValidationError
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
             raise ProtocolError(f"bad control frame: {exc}", ErrorCode.BAD_FRAME) from exc
     raise ProtocolError(f"unknown frame kind 0x{kind:02x}", ErrorCode.BAD_FRAME)

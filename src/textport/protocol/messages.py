@@ -21,24 +21,26 @@ MAX_EVENTS: Final = 1000
 MAX_HITS: Final = 100
 MAX_SAFE: Final = 2**53 - 1
 
-NUMBER_PATTERN: Final = r"^(\+[1-9][0-9]{1,14}|[0-9]{3,8})$"
+NUMBER_PATTERN: Final = r"^(\+[1-9][0-9]{1,14}|[0-9]{3,8})\Z"
 """A recipient: E.164, or a short code of 3 to 8 digits."""
-SENDER_PATTERN: Final = r"^(\+[1-9][0-9]{1,14}|[0-9]{3,8}|[A-Za-z0-9][A-Za-z0-9 ._-]{0,15})$"
+SENDER_PATTERN: Final = r"^(\+[1-9][0-9]{1,14}|[0-9]{3,8}|[A-Za-z0-9][A-Za-z0-9 ._-]{0,15})\Z"
 """A conversation peer: a recipient, or an alphanumeric sender id (inbound only)."""
 
 Seq = Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE)]
 Proto = Annotated[int, msgspec.Meta(ge=1, le=1)]
 Agent = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 DeviceName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
-RelayUrl = Annotated[str, msgspec.Meta(pattern=r"^wss?://[^\s]{1,500}$", max_length=512)]
-Cmid = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{32}$")]
+RELAY_PATTERN: Final = r"^wss?://[^\s/?#]+(/[^\s?#]*)?\Z"
+"""A relay URL: ws:// or wss://, a host, an optional path; no query or fragment."""
+RelayUrl = Annotated[str, msgspec.Meta(pattern=RELAY_PATTERN, max_length=512)]
+Cmid = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{32}\Z")]
 Number = Annotated[str, msgspec.Meta(pattern=NUMBER_PATTERN)]
 Peer = Annotated[str, msgspec.Meta(pattern=SENDER_PATTERN)]
 Body = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_BODY_CHARS)]
 StoredBody = Annotated[str, msgspec.Meta(max_length=MAX_BODY_CHARS)]
 Query = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 Reason = Annotated[str, msgspec.Meta(max_length=500)]
-Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,32}$")]
+Code = Annotated[str, msgspec.Meta(pattern=r"^[a-z_]{1,32}\Z")]
 Ref = Annotated[str, msgspec.Meta(max_length=64)]
 Limit = Annotated[int, msgspec.Meta(ge=1, le=1000)]
 SearchLimit = Annotated[int, msgspec.Meta(ge=1, le=100)]
@@ -272,7 +274,7 @@ MESSAGE_TYPES: Final = tuple(cls.__struct_config__.tag for cls in Message.__args
 
 _encoder = msgspec.json.Encoder()
 _decoder: msgspec.json.Decoder[Message] = msgspec.json.Decoder(Message)
-_PATH = re.compile(r"at `\$\.([a-z_]+)")
+_PATH = re.compile(r" - at `\$\.([a-z_]+)[^`]*`\Z")
 
 
 def encode(message: Message) -> bytes:
@@ -285,15 +287,15 @@ def decode(body: bytes) -> Message:
         return _decoder.decode(body)
     except msgspec.ValidationError as exc:
         raise ProtocolError(f"invalid message: {exc}", _code_for(str(exc))) from exc
-    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise ProtocolError(f"malformed message: {exc}", ErrorCode.BAD_MESSAGE) from exc
 
 
 def _code_for(error: str) -> ErrorCode:
-    if "Invalid value" in error and "`$.t`" in error:
-        return ErrorCode.UNKNOWN_TYPE
-    match = _PATH.search(error)
+    match = _PATH.search(error)  # msgspec ends its message with the path; values may quote it
     field = match.group(1) if match else ""
+    if field == "t" and error.startswith("Invalid value"):
+        return ErrorCode.UNKNOWN_TYPE
     if field == "proto":
         return ErrorCode.VERSION_MISMATCH
     if field == "to" and "Expected `array`" not in error:

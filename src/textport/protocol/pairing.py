@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 from textport.errors import CryptoError, ErrorCode, ProtocolError
 from textport.protocol import derive
+from textport.protocol.messages import RELAY_PATTERN
 from textport.protocol.noise import HandshakeState, KeyPair, Random
 from textport.protocol.session import Handshake
 
@@ -31,7 +32,7 @@ MAX_OFFER_LENGTH: Final = 1024
 CODE_ALPHABET: Final = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 CODE_LENGTH: Final = 8
 CODE_CHANNEL_PREFIX: Final = "code-"
-_RELAY = re.compile(r"^wss?://[^\s/?#]+(/[^\s?#]*)?$")
+_RELAY = re.compile(RELAY_PATTERN)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ class PairingOffer:
         try:
             fields = dict(parse_qsl(query, strict_parsing=True, max_num_fields=8))
             relay, channel, secret = fields["r"], fields["c"], fields["s"]
-            expires = int(fields["e"]) if fields["e"].isdigit() else -1
+            expiry = fields["e"]
+            expires = int(expiry) if expiry.isascii() and expiry.isdigit() else -1
             offer = cls(
                 relay,
                 derive.unb64url(channel, derive.CHANNEL_LEN),
