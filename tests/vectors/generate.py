@@ -97,6 +97,7 @@ def sample_messages() -> list[messages.Message]:
         ),
         messages.Send(cmid="0f" * 16, to=["+15550100"], body="Running late — 10 min 😅\nsorry"),
         messages.Ack(cmid="0f" * 16, msg_id=42, state="sending", reason=None),
+        messages.Read(conv=7),
         messages.Search(qid=3, query="dinner", limit=50, before=None),
         messages.Results(
             qid=3,
@@ -368,7 +369,13 @@ def session_transcript() -> dict[str, Any]:
         (
             "device"
             if isinstance(
-                m, messages.Hello | messages.Sync | messages.Send | messages.Search | messages.Ping
+                m,
+                messages.Hello
+                | messages.Sync
+                | messages.Send
+                | messages.Read
+                | messages.Search
+                | messages.Ping,
             )
             else "host",
             m,

@@ -235,7 +235,7 @@ describe("encodeMessage", () => {
 
   it("knows every message type of messages.py", () => {
     expect(MESSAGE_TYPES).toEqual([
-      "hello", "welcome", "sync", "batch", "synced", "reset", "event", "send", "ack", "search",
+      "hello", "welcome", "sync", "batch", "synced", "reset", "event", "send", "ack", "read", "search",
       "results", "ping", "pong", "error", "bye", "pair_request", "pair_accept", "pair_reject",
     ]);
   });

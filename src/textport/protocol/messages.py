@@ -190,6 +190,12 @@ class Ack(_Message, frozen=True, tag="ack"):
     reason: Reason | None
 
 
+class Read(_Message, frozen=True, tag="read"):
+    """device -> host: the user has seen conversation ``conv``; its unread count drops to 0."""
+
+    conv: Seq
+
+
 class Search(_Message, frozen=True, tag="search"):
     """device -> host: full-text search, newest first, older than ``before``."""
 
@@ -259,6 +265,7 @@ Message = (
     | EventMessage
     | Send
     | Ack
+    | Read
     | Search
     | Results
     | Ping

@@ -160,6 +160,12 @@ export interface Ack {
   readonly reason: string | null;
 }
 
+/** device -> host: the user has seen conversation `conv`; its unread count drops to 0. */
+export interface Read {
+  readonly t: "read";
+  readonly conv: number;
+}
+
 /** device -> host: full-text search, newest first, older than `before`. */
 export interface Search {
   readonly t: "search";
@@ -211,6 +217,7 @@ export type Message =
   | EventMessage
   | Send
   | Ack
+  | Read
   | Search
   | Results
   | Ping
@@ -281,6 +288,7 @@ const MESSAGE_FIELDS: { readonly [T in MessageType]: MessageFields<T> } = {
     body: str({ min: 1, max: MAX_BODY_CHARS }),
   },
   ack: { cmid, msg_id: seq, state, reason: nullable(reason) },
+  read: { conv: seq },
   search: { qid: seq, query: str({ min: 1, max: 256 }), limit: int(1, 100), before: nullable(seq) },
   results: { qid: seq, hits: array(HIT, 0, MAX_HITS), more: bool() },
   ping: { n: seq },
