@@ -82,6 +82,7 @@ def sample_messages() -> list[messages.Message]:
                         peers=["+15550100", "+447700900123"],
                         name="Ana & Bo",
                         last_at=1_789_999_000_123,
+                        snippet="Liked “see you at 8 🎉”",
                         unread=2,
                     ),
                 ),

@@ -82,6 +82,7 @@ class ConversationRecord(_Struct, frozen=True):
     peers: Annotated[list[Peer], msgspec.Meta(min_length=1, max_length=MAX_RECIPIENTS)]
     name: ContactName | None
     last_at: Seq
+    snippet: Annotated[str, msgspec.Meta(max_length=200)]
     unread: Unread
 
 

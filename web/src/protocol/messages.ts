@@ -78,6 +78,7 @@ export interface ConversationRecord {
   readonly peers: readonly string[];
   readonly name: string | null;
   readonly last_at: number;
+  readonly snippet: string;
   readonly unread: number;
 }
 
@@ -260,6 +261,7 @@ const CONVERSATION_RECORD = struct<ConversationRecord>({
   peers,
   name: nullable(str({ max: 128 })),
   last_at: seq,
+  snippet: str({ max: 200 }),
   unread: int(0, MAX_SAFE),
 });
 

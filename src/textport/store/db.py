@@ -1,0 +1,76 @@
+"""Opening the database: pragmas in one place, numbered migrations, newer schemas refused."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+from textport.errors import StoreError
+
+SCHEMA_VERSION = 1
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("textport.store") / "migrations"
+    found = []
+    for entry in folder.iterdir():
+        name = entry.name
+        if name.endswith(".sql"):
+            found.append((int(name.split("_", 1)[0]), entry.read_text()))
+    return sorted(found)
+
+
+def connect(path: Path) -> sqlite3.Connection:
+    """Open (creating if need be) and migrate the store at ``path``; file mode 0600.
+
+    WAL with ``synchronous=FULL``: a commit that returned survives power loss, which the
+    host's "ack only after commit" rule needs.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.touch(mode=0o600)
+    os.chmod(path, 0o600)
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.row_factory = sqlite3.Row
+    db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = FULL")
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA busy_timeout = 5000")
+    migrate(db)
+    return db
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    current = db.execute("PRAGMA user_version").fetchone()[0]
+    if current > SCHEMA_VERSION:
+        raise StoreError(
+            f"the database is at schema {current}, newer than this textport ({SCHEMA_VERSION}); "
+            "upgrade textport or use another --data folder"
+        )
+    for version, sql in _migrations():
+        if version <= current:
+            continue
+        # One script, one transaction: a migration applies whole or not at all.
+        db.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back if the block raises.
+
+    Nested use joins the outer transaction.
+    """
+    if db.in_transaction:
+        yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

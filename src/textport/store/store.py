@@ -1,0 +1,359 @@
+"""The host's view of its history: conversations, messages, the outbox, devices, events.
+
+One :class:`Store` per host process, used from one thread (one writer). Every change
+that a device must learn appends an ``events`` row in the same transaction, so the
+event log and the data never disagree; sync reads events and renders each from the
+current state of what it names (events are idempotent upserts).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from textport.protocol import messages as wire
+from textport.store.db import transaction
+
+Clock = Callable[[], float]
+EventKind = Literal["msg", "status", "conv"]
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """The answer to a ``send``: the same for a duplicate cmid."""
+
+    msg_id: int
+    state: wire.State
+    reason: str | None
+    duplicate: bool
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    msg_id: int
+    recipients: list[str]
+    body: str
+    attempts: int
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class Device:
+    id: bytes
+    public_key: bytes
+    name: str
+    agent: str
+    token_hash: bytes
+    created_at: int
+    last_seen_at: int | None
+    status: Literal["active", "revoked"]
+
+
+def peers_key(peers: Iterable[str]) -> str:
+    return ",".join(sorted(set(peers)))
+
+
+class Store:
+    def __init__(self, db: sqlite3.Connection, clock: Clock) -> None:
+        self.db = db
+        self._clock = clock
+
+    def now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+    # ------------------------------------------------------------ events
+
+    def _event(self, kind: EventKind, ref: int) -> None:
+        self.db.execute(
+            "INSERT INTO events (kind, ref, at) VALUES (?, ?, ?)", (kind, ref, self.now_ms())
+        )
+
+    def latest_seq(self) -> int:
+        row = self.db.execute("SELECT max(seq) FROM events").fetchone()
+        return int(row[0] or 0)
+
+    def events_since(self, seq: int, limit: int) -> list[wire.Event]:
+        rows = self.db.execute(
+            "SELECT seq, kind, ref, at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+            (seq, limit),
+        ).fetchall()
+        return [self.render_event(row["seq"], row["kind"], row["ref"], row["at"]) for row in rows]
+
+    def render_event(self, seq: int, kind: str, ref: int, at: int) -> wire.Event:
+        if kind == "conv":
+            return wire.ConversationEvent(seq=seq, conv=self.conversation(ref))
+        record = self.message(ref)
+        if kind == "msg":
+            return wire.MessageEvent(seq=seq, msg=record)
+        return wire.StatusEvent(
+            seq=seq, id=record.id, state=record.state, reason=record.reason, at=at
+        )
+
+    # ------------------------------------------------------------ conversations
+
+    def conversation_for(self, peers: Iterable[str], name: str | None = None) -> int:
+        key = peers_key(peers)
+        row = self.db.execute("SELECT id FROM conversations WHERE peers = ?", (key,)).fetchone()
+        if row is not None:
+            return int(row[0])
+        with transaction(self.db):
+            conv = self.db.execute(
+                "INSERT INTO conversations (peers, name) VALUES (?, ?)", (key, name)
+            ).lastrowid
+            assert conv is not None
+            self._event("conv", conv)
+        return conv
+
+    def conversation(self, conv: int) -> wire.ConversationRecord:
+        row = self.db.execute(
+            "SELECT id, peers, name, last_at, snippet, unread FROM conversations WHERE id = ?",
+            (conv,),
+        ).fetchone()
+        return wire.ConversationRecord(
+            id=row["id"],
+            peers=row["peers"].split(","),
+            name=row["name"],
+            last_at=row["last_at"],
+            snippet=row["snippet"],
+            unread=row["unread"],
+        )
+
+    def set_name(self, conv: int, name: str | None) -> None:
+        with transaction(self.db):
+            self.db.execute("UPDATE conversations SET name = ? WHERE id = ?", (name, conv))
+            self._event("conv", conv)
+
+    def mark_read(self, conv: int) -> bool:
+        with transaction(self.db):
+            changed = self.db.execute(
+                "UPDATE conversations SET unread = 0 WHERE id = ? AND unread > 0", (conv,)
+            ).rowcount
+            if changed:
+                self._event("conv", conv)
+        return bool(changed)
+
+    def _touch_conversation(self, conv: int, at: int, snippet: str, unread: int) -> None:
+        self.db.execute(
+            "UPDATE conversations SET last_at = max(last_at, ?), "
+            "snippet = CASE WHEN ? >= last_at THEN ? ELSE snippet END, unread = unread + ? "
+            "WHERE id = ?",
+            (at, at, snippet[:200], unread, conv),
+        )
+        self._event("conv", conv)
+
+    # ------------------------------------------------------------ messages
+
+    def message(self, msg_id: int) -> wire.MessageRecord:
+        row = self.db.execute(
+            "SELECT m.id, m.conv, m.dir, m.body, m.at, m.state, m.reason, m.cmid, c.peers "
+            "FROM messages m JOIN conversations c ON c.id = m.conv WHERE m.id = ?",
+            (msg_id,),
+        ).fetchone()
+        return wire.MessageRecord(
+            id=row["id"],
+            conv=row["conv"],
+            dir=row["dir"],
+            peers=row["peers"].split(","),
+            body=row["body"],
+            at=row["at"],
+            state=row["state"],
+            reason=row["reason"],
+            cmid=row["cmid"],
+        )
+
+    def add_outgoing(
+        self, device_id: bytes | None, cmid: str | None, to: list[str], body: str, ttl: float
+    ) -> Accepted:
+        """Store a text to send and queue it, in one transaction; dedupe on (device, cmid)."""
+        if cmid is not None:
+            found = self._by_cmid(device_id, cmid)
+            if found is not None:
+                return found
+        now = self.now_ms()
+        conv = self.conversation_for(to)
+        with transaction(self.db):
+            msg_id = self.db.execute(
+                "INSERT INTO messages (conv, dir, sender, body, at, state, device_id, cmid) "
+                "VALUES (?, 'out', '', ?, ?, 'sending', ?, ?)",
+                (conv, body, now, device_id, cmid),
+            ).lastrowid
+            assert msg_id is not None
+            self.db.execute(
+                "INSERT INTO outbox (msg_id, recipients, state, next_attempt_at, expires_at) "
+                "VALUES (?, ?, 'queued', ?, ?)",
+                (msg_id, ",".join(to), now, now + int(ttl * 1000)),
+            )
+            self._event("msg", msg_id)
+            self._touch_conversation(conv, now, body, 0)
+        return Accepted(msg_id, "sending", None, duplicate=False)
+
+    def _by_cmid(self, device_id: bytes | None, cmid: str) -> Accepted | None:
+        row = self.db.execute(
+            "SELECT id, state, reason FROM messages WHERE device_id IS ? AND cmid = ?",
+            (device_id, cmid),
+        ).fetchone()
+        if row is None:
+            return None
+        return Accepted(row["id"], row["state"], row["reason"], duplicate=True)
+
+    def add_incoming(
+        self, sender: str, body: str, at_ms: int, source_id: str | None, name: str | None = None
+    ) -> int | None:
+        """Store a received text; None when ``source_id`` was stored before (a re-read)."""
+        if (
+            source_id is not None
+            and self.db.execute(
+                "SELECT 1 FROM messages WHERE source_id = ?", (source_id,)
+            ).fetchone()
+        ):
+            return None
+        conv = self.conversation_for([sender], name)
+        with transaction(self.db):
+            msg_id = self.db.execute(
+                "INSERT INTO messages (conv, dir, sender, body, at, state, source_id) "
+                "VALUES (?, 'in', ?, ?, ?, 'received', ?)",
+                (conv, sender, body, at_ms, source_id),
+            ).lastrowid
+            assert msg_id is not None
+            self._event("msg", msg_id)
+            self._touch_conversation(conv, at_ms, body, 1)
+        return msg_id
+
+    def set_state(
+        self,
+        msg_id: int,
+        state: wire.State,
+        reason: str | None = None,
+        carrier_ref: str | None = None,
+    ) -> None:
+        with transaction(self.db):
+            self.db.execute(
+                "UPDATE messages SET state = ?, reason = ?, "
+                "carrier_ref = coalesce(?, carrier_ref) WHERE id = ?",
+                (state, reason, carrier_ref, msg_id),
+            )
+            self._event("status", msg_id)
+
+    def by_carrier_ref(self, carrier_ref: str) -> int | None:
+        row = self.db.execute(
+            "SELECT id FROM messages WHERE carrier_ref = ?", (carrier_ref,)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
+    # ------------------------------------------------------------ outbox
+
+    def claim_due(self, limit: int = 10) -> list[OutboxItem]:
+        """Mark due texts as being submitted (committed before any is handed over)."""
+        now = self.now_ms()
+        with transaction(self.db):
+            rows = self.db.execute(
+                "SELECT o.msg_id, o.recipients, o.attempts, o.expires_at, m.body "
+                "FROM outbox o JOIN messages m ON m.id = o.msg_id "
+                "WHERE o.state = 'queued' AND o.next_attempt_at <= ? "
+                "ORDER BY o.next_attempt_at, o.msg_id LIMIT ?",
+                (now, limit),
+            ).fetchall()
+            self.db.executemany(
+                "UPDATE outbox SET state = 'submitting', attempts = attempts + 1 WHERE msg_id = ?",
+                [(row["msg_id"],) for row in rows],
+            )
+        return [
+            OutboxItem(
+                row["msg_id"],
+                row["recipients"].split(","),
+                row["body"],
+                row["attempts"] + 1,
+                row["expires_at"],
+            )
+            for row in rows
+        ]
+
+    def retry_later(self, msg_id: int, at_ms: int) -> None:
+        self.db.execute(
+            "UPDATE outbox SET state = 'queued', next_attempt_at = ? WHERE msg_id = ?",
+            (at_ms, msg_id),
+        )
+
+    def finish(
+        self,
+        msg_id: int,
+        state: wire.State,
+        reason: str | None = None,
+        carrier_ref: str | None = None,
+    ) -> None:
+        """The outbox is done with a text: record its state and drop it from the queue."""
+        with transaction(self.db):
+            self.db.execute("DELETE FROM outbox WHERE msg_id = ?", (msg_id,))
+            self.set_state(msg_id, state, reason, carrier_ref)
+
+    def recover(self) -> list[int]:
+        """At start-up: texts claimed but never confirmed become ``unknown`` (never resent)."""
+        rows = self.db.execute("SELECT msg_id FROM outbox WHERE state = 'submitting'").fetchall()
+        for row in rows:
+            self.finish(
+                row["msg_id"],
+                "unknown",
+                "The host stopped while sending this text; it may or may not have gone out. "
+                "Retry it if the recipient did not get it.",
+            )
+        return [row["msg_id"] for row in rows]
+
+    def next_due_ms(self) -> int | None:
+        row = self.db.execute(
+            "SELECT min(next_attempt_at) FROM outbox WHERE state = 'queued'"
+        ).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    # ------------------------------------------------------------ devices
+
+    def add_device(
+        self, device_id: bytes, public_key: bytes, name: str, agent: str, token_hash: bytes
+    ) -> None:
+        with transaction(self.db):
+            self.db.execute(
+                "INSERT INTO devices (id, public_key, name, agent, token_hash, created_at, status) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'active') ON CONFLICT (id) DO UPDATE SET "
+                "name = excluded.name, agent = excluded.agent, token_hash = excluded.token_hash, "
+                "status = 'active', revoked_at = NULL",
+                (device_id, public_key, name, agent, token_hash, self.now_ms()),
+            )
+
+    def devices(self) -> list[Device]:
+        rows = self.db.execute(
+            "SELECT id, public_key, name, agent, token_hash, created_at, last_seen_at, status "
+            "FROM devices ORDER BY created_at"
+        ).fetchall()
+        return [Device(**dict(row)) for row in rows]
+
+    def device_by_key(self, public_key: bytes) -> Device | None:
+        return next((d for d in self.devices() if d.public_key == public_key), None)
+
+    def revoke(self, device_id: bytes) -> bool:
+        with transaction(self.db):
+            return bool(
+                self.db.execute(
+                    "UPDATE devices SET status = 'revoked', revoked_at = ? "
+                    "WHERE id = ? AND status = 'active'",
+                    (self.now_ms(), device_id),
+                ).rowcount
+            )
+
+    def seen(self, device_id: bytes) -> None:
+        self.db.execute(
+            "UPDATE devices SET last_seen_at = ? WHERE id = ?", (self.now_ms(), device_id)
+        )
+
+    # ------------------------------------------------------------ meta
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
