@@ -71,7 +71,15 @@ class StoreError(TextportError):
 
 
 class TransportError(TextportError):
-    """An SMS source (modem, phone, SMSC) failed."""
+    """An SMS source (modem, phone, SMSC) failed.
+
+    ``permanent`` errors (a refused number, a rejected text) fail the text with this
+    message as its reason; the others are retried with backoff until the text expires.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False) -> None:
+        super().__init__(message, ErrorCode.INTERNAL)
+        self.permanent = permanent
 
 
 class ConfigError(TextportError):

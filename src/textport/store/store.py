@@ -221,6 +221,20 @@ class Store:
             self._touch_conversation(conv, at_ms, body, 1)
         return msg_id
 
+    def add_sent(self, to: list[str], body: str, at_ms: int, state: wire.State) -> int:
+        """Store a text sent before (history, imports): no outbox, no device."""
+        conv = self.conversation_for(to)
+        with transaction(self.db):
+            msg_id = self.db.execute(
+                "INSERT INTO messages (conv, dir, sender, body, at, state) "
+                "VALUES (?, 'out', '', ?, ?, ?)",
+                (conv, body, at_ms, state),
+            ).lastrowid
+            assert msg_id is not None
+            self._event("msg", msg_id)
+            self._touch_conversation(conv, at_ms, body, 0)
+        return msg_id
+
     def set_state(
         self,
         msg_id: int,
