@@ -28,6 +28,7 @@ COMMIT_PREFIX = b"TPC1"
 _HOST_ID = b"textport/1 host-id"
 _DEVICE_ID = b"textport/1 device-id"
 _RELAY_TOKEN = b"textport/1 relay-token"
+_HOST_CREDENTIAL = b"textport/1 host-credential"
 _COMMIT = b"textport/1 commit"
 _CONFIRM = b"textport/1 confirm"
 _SAS = b"textport/1 sas"
@@ -65,6 +66,11 @@ def device_id(device_public: bytes) -> bytes:
 def token_hash(token: bytes) -> bytes:
     """What the relay stores instead of a device's token."""
     return hashlib.sha256(_RELAY_TOKEN + token).digest()
+
+
+def credential_hash(credential: bytes) -> bytes:
+    """What a relay's configuration holds instead of a host's operator credential."""
+    return hashlib.sha256(_HOST_CREDENTIAL + credential).digest()
 
 
 def session_prologue(room: bytes, host: bytes) -> bytes:

@@ -1,0 +1,1 @@
+"""The host daemon: beside the SMS source, owner of the store, devices and outbox."""

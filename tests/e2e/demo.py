@@ -1,0 +1,65 @@
+"""Run ``textport demo`` as a real process on a free port, for end-to-end tests."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+TEXTPORT = Path(sys.executable).with_name("textport")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Demo:
+    process: subprocess.Popen[str]
+    port: int
+    data: Path
+    link: str
+
+
+@contextlib.contextmanager
+def running_demo(data: Path) -> Iterator[Demo]:
+    port = free_port()
+    process = subprocess.Popen(
+        [str(TEXTPORT), "demo", "--no-browser", "--port", str(port), "--data", str(data)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 30
+        link = ""
+        while time.monotonic() < deadline and not link:
+            line = process.stdout.readline()
+            if not line:
+                break
+            match = re.match(r"^Open: (http://127\.0\.0\.1:\d+/#textport-pair:\S+)$", line.strip())
+            if match:
+                link = match.group(1)
+        assert link, "textport demo printed no Open: link"
+        yield Demo(process, port, data, link)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+        if process.stdout is not None:
+            process.stdout.close()

@@ -1,0 +1,291 @@
+/**
+ * The client as the views see it: pairing state, connection status, and the
+ * actions (compose, read, retry). It wires storage, tabs and the connection:
+ * the tab that holds the Web Lock runs the Connection; every tab renders from
+ * IndexedDB and hears about changes over the BroadcastChannel.
+ */
+
+import { TextportError } from "../protocol/errors";
+import type { KeyPair } from "../protocol/keys";
+import type { Capabilities } from "../protocol/messages";
+import { PairingOffer, type Random } from "../protocol/pairing";
+import { Connection, type ConnectionStatus } from "./connection";
+import { compose, retry } from "./outbox";
+import { type PairingProgress, agentString, deviceName, pairFromLink } from "./pairing";
+import type { SocketFactory, Timers } from "./socket";
+import type { OutboxEntry, Pairing, Snapshot, Store } from "./storage";
+import type { Tabs } from "./tabs";
+import { pairingError } from "./wording";
+
+export type Phase = "loading" | "pairing" | "linking" | "paired";
+
+/** A host-initiated link being used: what the "linking" screen shows. */
+export interface LinkState {
+  readonly stage: "connecting" | "confirm" | "failed";
+  readonly code: string | null;
+  readonly error: string | null;
+}
+
+export interface ClientState {
+  readonly phase: Phase;
+  readonly pairing: Pairing | null;
+  readonly status: ConnectionStatus | null;
+  readonly caps: Capabilities | null;
+  /** "This browser was unpaired from <host>" after a revocation. */
+  readonly unpairedFrom: string | null;
+  readonly link: LinkState | null;
+  /** Bumped on every change of the cache or outbox: views re-read. */
+  readonly version: number;
+}
+
+export interface ClientDeps {
+  readonly store: Store;
+  readonly tabs: Tabs;
+  readonly socket: SocketFactory;
+  readonly timers?: Timers;
+  readonly now: () => number;
+  readonly random: () => number;
+  readonly rng: Random;
+  readonly userAgent: string;
+  readonly generateKey: () => Promise<KeyPair>;
+  readonly onLog?: (message: string) => void;
+}
+
+export class Client {
+  readonly #deps: ClientDeps;
+  #state: ClientState = {
+    phase: "loading", pairing: null, status: null, caps: null, unpairedFrom: null, link: null, version: 0,
+  };
+  readonly #listeners = new Set<(state: ClientState) => void>();
+  #deviceKey: KeyPair | null = null;
+  #owner = false;
+  #connection: Connection | null = null;
+
+  constructor(deps: ClientDeps) {
+    this.#deps = deps;
+  }
+
+  get state(): ClientState {
+    return this.#state;
+  }
+
+  get store(): Store {
+    return this.#deps.store;
+  }
+
+  get deviceName(): string {
+    return deviceName(this.#deps.userAgent);
+  }
+
+  subscribe(listener: (state: ClientState) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #set(change: Partial<ClientState>): void {
+    this.#state = { ...this.#state, ...change };
+    for (const listener of this.#listeners) listener(this.#state);
+  }
+
+  #changed(broadcast: boolean): void {
+    this.#set({ version: this.#state.version + 1 });
+    if (broadcast) this.#deps.tabs.post({ type: "changed" });
+  }
+
+  /** Load the key and pairing, listen to other tabs, and ask for the connection lock. */
+  async init(): Promise<void> {
+    const { store, tabs } = this.#deps;
+    this.#deviceKey = await store.ensureDeviceKey(this.#deps.generateKey);
+    const pairing = await store.pairing();
+    this.#set({ phase: pairing === null ? "pairing" : "paired", pairing });
+    tabs.listen((message) => {
+      switch (message.type) {
+        case "changed":
+          this.#changed(false);
+          break;
+        case "outbox":
+          void this.#connection?.flush();
+          break;
+        case "read":
+          this.#connection?.markRead(message.conv);
+          break;
+        case "status":
+          if (!this.#owner) this.#set({ status: message.status });
+          break;
+        case "status?":
+          if (this.#owner && this.#state.status !== null) tabs.post({ type: "status", status: this.#state.status });
+          break;
+        case "pairing":
+        case "unpaired":
+          void this.#reloadPairing(message.type === "unpaired" ? message.hostName : null);
+          break;
+      }
+    });
+    tabs.own(() => {
+      this.#owner = true;
+      this.#connect();
+    });
+    if (!this.#owner) tabs.post({ type: "status?" });
+  }
+
+  async #reloadPairing(unpairedFrom: string | null): Promise<void> {
+    const pairing = await this.#deps.store.pairing();
+    if (pairing === null) {
+      this.#disconnect();
+      this.#set({
+        phase: this.#state.phase === "linking" ? "linking" : "pairing",
+        pairing: null,
+        status: null,
+        ...(unpairedFrom !== null ? { unpairedFrom } : {}),
+      });
+    } else {
+      if (this.#state.pairing?.token !== pairing.token) this.#disconnect();
+      this.#set({ phase: "paired", pairing, unpairedFrom: null, link: null });
+      this.#connect();
+    }
+    this.#changed(false);
+  }
+
+  #disconnect(): void {
+    this.#connection?.stop();
+    this.#connection = null;
+  }
+
+  /** Run the connection if this tab owns it and there is a pairing. */
+  #connect(): void {
+    const pairing = this.#state.pairing;
+    if (!this.#owner || pairing === null || this.#deviceKey === null) return;
+    if (this.#connection !== null) return;
+    const connection = new Connection({
+      store: this.#deps.store,
+      socket: this.#deps.socket,
+      ...(this.#deps.timers ? { timers: this.#deps.timers } : {}),
+      now: this.#deps.now,
+      random: this.#deps.random,
+      agent: agentString(this.#deps.userAgent),
+      deviceKey: this.#deviceKey,
+      pairing,
+      onStatus: (status) => {
+        if (this.#connection !== connection) return;
+        this.#set({ status });
+        this.#deps.tabs.post({ type: "status", status });
+      },
+      onChanged: () => this.#changed(true),
+      onWelcome: (welcome) => this.#set({ caps: welcome.caps }),
+      onUnpaired: (hostName) => {
+        if (this.#connection !== connection) return;
+        this.#connection = null;
+        this.#set({ phase: "pairing", pairing: null, status: null, unpairedFrom: hostName });
+        this.#changed(false);
+        this.#deps.tabs.post({ type: "unpaired", hostName });
+      },
+      ...(this.#deps.onLog ? { onLog: this.#deps.onLog } : {}),
+    });
+    this.#connection = connection;
+    this.#set({ status: connection.status });
+    void connection.start();
+  }
+
+  /** The browser came online or the page became visible: reconnect now. */
+  kick(): void {
+    this.#connection?.kick();
+  }
+
+  /** What pairing needs: this device's key, name and agent. */
+  pairingDeps(): { deviceKey: KeyPair; name: string; agent: string } {
+    if (this.#deviceKey === null) throw new TextportError("not initialised", "internal");
+    return { deviceKey: this.#deviceKey, name: this.deviceName, agent: agentString(this.#deps.userAgent) };
+  }
+
+  /** A pairing finished (any of the three ways): keep it and connect. */
+  async paired(pairing: Pairing): Promise<void> {
+    this.#disconnect(); // a new pairing replaces an old one
+    await this.#deps.store.savePairing(pairing);
+    this.#set({ phase: "paired", pairing, unpairedFrom: null, link: null });
+    this.#deps.tabs.post({ type: "pairing" });
+    this.#changed(false);
+    this.#connect();
+  }
+
+  /**
+   * The page was opened with a host's pairing link in its fragment. The caller
+   * has already removed the fragment from the address bar.
+   */
+  async pairWithLink(fragment: string, relay: string): Promise<void> {
+    let offer: PairingOffer;
+    try {
+      offer = PairingOffer.parse(fragment, { now: this.#deps.now() / 1000, allowedRelays: [relay] });
+    } catch (err) {
+      this.#set({ phase: "linking", link: { stage: "failed", code: null, error: pairingError(err, "link") } });
+      return;
+    }
+    this.#set({ phase: "linking", link: { stage: "connecting", code: null, error: null } });
+    const progress: PairingProgress = {
+      onCode: (code) => this.#set({ link: { stage: "confirm", code, error: null } }),
+    };
+    try {
+      const pairing = await pairFromLink(offer, {
+        socket: this.#deps.socket,
+        ...(this.#deps.timers ? { timers: this.#deps.timers } : {}),
+        now: this.#deps.now,
+        ...this.pairingDeps(),
+      }, progress);
+      await this.paired(pairing);
+    } catch (err) {
+      this.#set({ link: { stage: "failed", code: this.#state.link?.code ?? null, error: pairingError(err, "link") } });
+    }
+  }
+
+  /** Leave the failed link screen for the normal pairing screen (or the paired view). */
+  dismissLink(): void {
+    this.#set({ phase: this.#state.pairing === null ? "pairing" : "paired", link: null });
+  }
+
+  dismissUnpaired(): void {
+    this.#set({ unpairedFrom: null });
+  }
+
+  snapshot(conv: number | null): Promise<Snapshot> {
+    return this.#deps.store.snapshot(conv);
+  }
+
+  #outboxChanged(): void {
+    this.#changed(true);
+    if (this.#owner) void this.#connection?.flush();
+    else this.#deps.tabs.post({ type: "outbox" });
+  }
+
+  /** Write a text to the outbox (durably), then have the owner tab send it. */
+  async send(to: readonly string[], body: string): Promise<OutboxEntry> {
+    const entry = await compose(this.#deps.store, { to, body }, { now: this.#deps.now, random: this.#deps.rng });
+    this.#outboxChanged();
+    return entry;
+  }
+
+  async retry(cmid: string): Promise<void> {
+    await retry(this.#deps.store, cmid, { now: this.#deps.now, random: this.#deps.rng });
+    this.#outboxChanged();
+  }
+
+  async discard(cmid: string): Promise<void> {
+    await this.#deps.store.removeOutbox(cmid);
+    this.#changed(true);
+  }
+
+  /** The user opened a conversation: unread 0 here at once, and tell the host. */
+  async markRead(conv: number): Promise<void> {
+    await this.#deps.store.markReadLocally(conv);
+    this.#changed(true);
+    if (this.#owner) this.#connection?.markRead(conv);
+    else this.#deps.tabs.post({ type: "read", conv });
+  }
+
+  /** Forget the pairing here (the host still lists this browser until revoked there). */
+  async forget(): Promise<void> {
+    this.#disconnect();
+    await this.#deps.store.forgetPairing();
+    this.#set({ phase: "pairing", pairing: null, status: null });
+    this.#changed(false);
+    this.#deps.tabs.post({ type: "pairing" });
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * One tab owns the connection; every tab renders from IndexedDB.
+ *
+ * The owner holds the Web Lock "textport-connection" for as long as it lives
+ * (the browser releases it when the tab closes, and the next waiting tab gets
+ * it). Tabs tell each other about changes on the BroadcastChannel "textport":
+ *
+ *   changed            the cache or outbox changed: re-read IndexedDB
+ *   outbox             a non-owner wrote an outbox entry: owner, send it
+ *   read {conv}        a non-owner opened a conversation: owner, tell the host
+ *   status {status}    the owner's connection status (for the banner)
+ *   status?            a new tab asks the owner for its status
+ *   pairing            the pairing changed here: re-read it
+ *   unpaired {hostName} the host unpaired this browser
+ */
+
+import type { ConnectionStatus } from "./connection";
+
+export const LOCK_NAME = "textport-connection";
+export const CHANNEL_NAME = "textport";
+
+export type TabMessage =
+  | { readonly type: "changed" }
+  | { readonly type: "outbox" }
+  | { readonly type: "read"; readonly conv: number }
+  | { readonly type: "status"; readonly status: ConnectionStatus }
+  | { readonly type: "status?" }
+  | { readonly type: "pairing" }
+  | { readonly type: "unpaired"; readonly hostName: string };
+
+/** The little of BroadcastChannel this needs. */
+export interface Channel {
+  postMessage(message: unknown): void;
+  addEventListener(type: "message", listener: (event: MessageEvent) => void): void;
+  close(): void;
+}
+
+/** The little of navigator.locks this needs. */
+export interface Locks {
+  request(name: string, callback: (lock: unknown) => Promise<unknown>): Promise<unknown>;
+}
+
+const TYPES = new Set(["changed", "outbox", "read", "status", "status?", "pairing", "unpaired"]);
+
+/** Check a message from another tab (same origin, but still data). */
+export function parseTabMessage(data: unknown): TabMessage | null {
+  if (typeof data !== "object" || data === null) return null;
+  const type = (data as { type?: unknown }).type;
+  if (typeof type !== "string" || !TYPES.has(type)) return null;
+  const message = data as TabMessage;
+  if (message.type === "read" && !Number.isSafeInteger(message.conv)) return null;
+  if (message.type === "unpaired" && typeof message.hostName !== "string") return null;
+  if (message.type === "status" && (typeof message.status !== "object" || message.status === null)) return null;
+  return message;
+}
+
+export class Tabs {
+  readonly #channel: Channel | null;
+  readonly #locks: Locks | null;
+  readonly #listeners = new Set<(message: TabMessage) => void>();
+
+  constructor(options: { channel: Channel | null; locks: Locks | null }) {
+    this.#channel = options.channel;
+    this.#locks = options.locks;
+    this.#channel?.addEventListener("message", (event) => {
+      const message = parseTabMessage(event.data);
+      if (message !== null) for (const listener of this.#listeners) listener(message);
+    });
+  }
+
+  /** The browser's own: BroadcastChannel and Web Locks where they exist. */
+  static browser(): Tabs {
+    const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL_NAME) : null;
+    const locks = typeof navigator !== "undefined" && "locks" in navigator ? navigator.locks : null;
+    return new Tabs({ channel, locks });
+  }
+
+  /** Tell the other tabs (never this one). */
+  post(message: TabMessage): void {
+    this.#channel?.postMessage(message);
+  }
+
+  /** Listen to the other tabs; returns the unsubscribe function. */
+  listen(listener: (message: TabMessage) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Call `becomeOwner` once this tab holds the connection lock, and keep the
+   * lock until the tab closes. Without Web Locks every tab owns its own.
+   */
+  own(becomeOwner: () => void): void {
+    if (this.#locks === null) {
+      becomeOwner();
+      return;
+    }
+    let owned = false;
+    this.#locks
+      .request(LOCK_NAME, () => {
+        owned = true;
+        becomeOwner();
+        return new Promise<never>(() => undefined); // held until the tab goes away
+      })
+      .catch(() => {
+        // Web Locks refused (e.g. an opaque origin): better two connections than none.
+        if (!owned) becomeOwner();
+      });
+  }
+
+  close(): void {
+    this.#channel?.close();
+  }
+}

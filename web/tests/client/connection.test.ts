@@ -1,0 +1,290 @@
+/**
+ * The connection against the FakeRelay and FakeHost test doubles: sync,
+ * live events, gaps, reset, the outbox (no duplicates, resend after synced),
+ * presence, reconnects and revocation.
+ */
+
+import { describe, expect, it } from "vitest";
+
+import { PING_INTERVAL, UNAUTHORIZED_GRACE } from "../../src/client/connection";
+import { compose } from "../../src/client/outbox";
+import type { Message } from "../../src/protocol/messages";
+import { randomBytes } from "../../src/protocol/pairing";
+import { connect, pair, until, world } from "../fakes/setup";
+
+const opts = { now: () => Date.now(), random: randomBytes };
+const sends = (received: readonly Message[]): Message[] => received.filter((m) => m.t === "send");
+
+describe("sync", () => {
+  it("hello, welcome, sync from the cursor: history arrives, cursor stored, then live events", async () => {
+    const w = await world({ batchSize: 2 });
+    const pairing = await pair(w);
+    await w.host.connect();
+    await w.host.receive("+15550100100", "one", "Alice");
+    await w.host.receive("+15550100100", "two");
+    await w.host.receive("+15550100200", "three");
+    const run = connect(w, pairing);
+    await until(() => run.connection.status.ready, 3000, "synced");
+    expect(w.host.received.slice(0, 2).map((m) => m.t)).toEqual(["hello", "sync"]);
+    expect(w.host.received[1]).toEqual({ t: "sync", since: 0, limit: 500 });
+    expect(await w.store.cursor()).toBe(w.host.seq);
+    const conversations = await w.store.conversations();
+    expect(conversations.map((c) => c.snippet)).toEqual(["three", "two"]);
+    expect(conversations[1]?.name).toBe("Alice");
+    expect(conversations[1]?.unread).toBe(2);
+
+    await w.host.receive("+15550100200", "four");
+    await until(async () => (await w.store.cursor()) === w.host.seq, 3000, "live event");
+    expect((await w.store.conversations())[0]?.snippet).toBe("four");
+    run.connection.stop();
+  });
+
+  it("resumes from its cursor on reconnect (the cursor is the ack)", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect();
+    await w.host.receive("+15550100100", "one");
+    const run = connect(w, pairing);
+    await until(() => run.connection.status.ready);
+    const cursor = await w.store.cursor();
+    run.connection.stop();
+    await w.host.receive("+15550100100", "two");
+    const again = connect(w, pairing);
+    await until(() => again.connection.status.ready);
+    const syncs = w.host.received.filter((m) => m.t === "sync");
+    expect(syncs.at(-1)).toEqual({ t: "sync", since: cursor, limit: 500 });
+    expect((await w.store.messages((await w.store.conversations())[0]!.id)).map((m) => m.body)).toEqual(["one", "two"]);
+    again.connection.stop();
+  });
+
+  it("gap -> resync: every event ends up applied, once", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect();
+    const run = connect(w, pairing);
+    await until(() => run.connection.status.ready);
+    // Make two events without pushing them, then push skipping the first one.
+    const links = [...w.host.links.values()];
+    for (const link of links) link.synced = false;
+    await w.host.receive("+15550100100", "lost and found");
+    for (const link of links) link.synced = true;
+    const firstNew = w.host.seq - 1;
+    await w.host.push({ skip: firstNew });
+    await until(async () => (await w.store.cursor()) === w.host.seq, 3000, "resync");
+    const syncs = w.host.received.filter((m) => m.t === "sync");
+    expect(syncs.length).toBe(2);
+    expect(syncs[1]).toEqual({ t: "sync", since: firstNew - 1, limit: 500 });
+    const conv = (await w.store.conversations())[0]!;
+    expect((await w.store.messages(conv.id)).map((m) => m.body)).toEqual(["lost and found"]);
+    run.connection.stop();
+  });
+
+  it("reset: a cursor ahead of the host drops the cache and syncs from 0", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect();
+    await w.host.receive("+15550100100", "kept by the host");
+    await w.store.applyEvents([{ k: "conv", seq: 50, conv: {
+      id: 999, peers: ["+15550100999"], name: null, last_at: 1, snippet: "stale", unread: 0 } }]);
+    const run = connect(w, pairing);
+    await until(() => run.connection.status.ready);
+    const syncs = w.host.received.filter((m) => m.t === "sync");
+    expect(syncs.map((m) => (m as { since: number }).since)).toEqual([50, 0]);
+    expect((await w.store.conversations()).map((c) => c.snippet)).toEqual(["kept by the host"]);
+    expect(await w.store.cursor()).toBe(w.host.seq);
+    run.connection.stop();
+  });
+});
+
+describe("outbox", () => {
+  it("send -> ack (sending) -> msg event with the cmid replaces the entry -> status events", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect();
+    const run = connect(w, pairing);
+    await until(() => run.connection.status.ready);
+    const entry = await compose(w.store, { to: ["+15550100100"], body: "hello there" }, opts);
+    await run.connection.flush();
+    await until(async () => (await w.store.outbox()).length === 0, 3000, "host copy");
+    const conv = (await w.store.conversations())[0]!;
+    const messages = await w.store.messages(conv.id);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toMatchObject({ body: "hello there", cmid: entry.cmid, state: "sending", dir: "out" });
+    await w.host.setState(messages[0]!.id, "sent");
+    await w.host.setState(messages[0]!.id, "delivered");
+    await until(async () => (await w.store.messages(conv.id))[0]?.state === "delivered");
+    expect(sends(w.host.received)).toHaveLength(1);
+    run.connection.stop();
+  });
+
+  it("a text written while the host is offline waits, is sent after synced, exactly once on screen", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect(); // the room and its tokens stay at the relay after the host leaves
+    w.host.disconnect();
+    const run = connect(w, pairing);
+    await until(() => run.connection.status.relay === "up" && run.connection.status.hostOnline === false);
+    const entry = await compose(w.store, { to: ["+15550100100"], body: "wait for it" }, opts);
+    await run.connection.flush(); // not ready: nothing goes out
+    expect(sends(w.host.received)).toHaveLength(0);
+    expect((await w.store.outbox())[0]?.state).toBe("queued");
+
+    await w.host.connect(); // presence{online:true} -> handshake -> sync -> resend
+    await until(async () => (await w.store.outbox()).length === 0, 3000, "delivery");
+    expect(sends(w.host.received).map((m) => (m as { cmid: string }).cmid)).toEqual([entry.cmid]);
+    const snap = await w.store.snapshot((await w.store.conversations())[0]!.id);
+    expect(snap.messages.filter((m) => m.body === "wait for it")).toHaveLength(1);
+    expect(snap.outbox).toHaveLength(0);
+    run.connection.stop();
+  });
+
+  it("an unacked entry is sent again after reconnecting; the host dedupes on the cmid", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect();
+    // The host acks but its events never reach the device (the link dies first).
+    const run = connect(w, pairing);
+    await until(() => run.connection.status.ready);
+    const entry = await compose(w.store, { to: ["+15550100100"], body: "twice?" }, opts);
+    w.host.options.refuseSends = null;
+    // Kill the device's socket before flushing: the entry stays queued.
+    for (const conn of w.relay.links(w.host.room)) w.relay.kill(conn);
+    await until(() => !run.connection.status.ready);
+    await until(() => run.connection.status.ready, 3000, "reconnect");
+    await until(async () => (await w.store.outbox()).length === 0);
+    // Sent again on the new session and deduped by the host: one message.
+    expect(sends(w.host.received).filter((m) => (m as { cmid: string }).cmid === entry.cmid).length).toBeGreaterThanOrEqual(1);
+    expect([...w.host.messages.values()].filter((m) => m.cmid === entry.cmid)).toHaveLength(1);
+    run.connection.stop();
+  });
+
+  it("a host error for a send marks the entry failed with the host's message", async () => {
+    const w = await world({ refuseSends: { code: "invalid_number", message: "Number blocked" } });
+    const pairing = await pair(w);
+    await w.host.connect();
+    const run = connect(w, pairing);
+    await until(() => run.connection.status.ready);
+    const entry = await compose(w.store, { to: ["+15550100100"], body: "nope" }, opts);
+    await run.connection.flush();
+    await until(async () => (await w.store.outboxEntry(entry.cmid))?.state === "failed");
+    expect((await w.store.outboxEntry(entry.cmid))?.reason).toBe("Number blocked");
+    expect(run.connection.status.ready).toBe(true); // the session goes on
+    run.connection.stop();
+  });
+
+  it("read{conv} goes to the host; the host's conv event confirms unread 0", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect();
+    const msg = await w.host.receive("+15550100100", "unread");
+    const run = connect(w, pairing);
+    await until(() => run.connection.status.ready);
+    run.connection.markRead(msg.conv);
+    await until(() => w.host.received.some((m) => m.t === "read"));
+    await until(async () => (await w.store.conversations())[0]?.unread === 0);
+    run.connection.stop();
+  });
+});
+
+describe("presence and reconnects", () => {
+  it("host offline and back: status follows, a new session syncs", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect();
+    const run = connect(w, pairing);
+    await until(() => run.connection.status.ready);
+    w.host.disconnect();
+    await until(() => run.connection.status.hostOnline === false && !run.connection.status.ready);
+    await w.host.connect();
+    await until(() => run.connection.status.ready);
+    expect(w.host.received.filter((m) => m.t === "hello")).toHaveLength(2);
+    run.connection.stop();
+  });
+
+  it("relay unreachable: says so, and connects when it is back", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect();
+    w.relay.reachable = false;
+    const run = connect(w, pairing);
+    await until(() => run.connection.status.relay === "unreachable");
+    w.relay.reachable = true;
+    run.connection.kick();
+    await until(() => run.connection.status.ready);
+    expect(run.connection.status.relay).toBe("up");
+    run.connection.stop();
+  });
+
+  it("pings the host; a host that stops answering is left and reconnected to", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect();
+    const fast = {
+      setTimeout: (fn: () => void, ms: number) => setTimeout(fn, ms === PING_INTERVAL ? 20 : ms),
+      clearTimeout: (handle: unknown) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+    };
+    const run = connect(w, pairing, { timers: fast });
+    await until(() => run.connection.status.ready);
+    await until(() => w.host.received.filter((m) => m.t === "ping").length >= 2, 3000, "pings answered");
+    expect(w.host.received.filter((m) => m.t === "hello")).toHaveLength(1);
+    w.host.options.ignorePings = true;
+    await until(() => w.host.received.filter((m) => m.t === "hello").length === 2, 3000, "reconnect");
+    run.connection.stop();
+  });
+
+  it("a tampered frame closes the session; the device reconnects and resumes", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect();
+    const run = connect(w, pairing);
+    await until(() => run.connection.status.ready);
+    const device = w.relay.links(w.host.room)[0]!;
+    const { encodeData } = await import("../../src/protocol/frames");
+    device.handlers.message(encodeData(0, new Uint8Array(200).fill(1)));
+    await until(() => w.host.received.filter((m) => m.t === "hello").length === 2, 3000, "reconnect");
+    await until(() => run.connection.status.ready);
+    run.connection.stop();
+  });
+});
+
+describe("revocation", () => {
+  it("bye{revoked} on a live session: the pairing is forgotten, the key kept", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect();
+    await w.host.receive("+15550100100", "secret");
+    const run = connect(w, pairing);
+    await until(() => run.connection.status.ready);
+    await w.host.revoke(w.deviceKey.publicKey);
+    await until(() => run.unpaired.length === 1);
+    expect(run.unpaired).toEqual(["Test phone"]);
+    expect(await w.store.pairing()).toBeNull();
+    expect(await w.store.conversations()).toEqual([]);
+    expect((await w.store.deviceKey())?.publicKey).toEqual(w.deviceKey.publicKey);
+  });
+
+  it("revoked while away: the relay refuses the token; after the grace period it counts as unpaired", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect();
+    await w.host.revoke(w.deviceKey.publicKey);
+    const run = connect(w, pairing);
+    await until(() => w.relay.seen.some((s) => s.frame.op === "join"));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(run.unpaired).toEqual([]); // one refusal is not enough (a restarted relay says the same)
+    run.clock.now += UNAUTHORIZED_GRACE + 1;
+    run.connection.kick();
+    await until(() => run.unpaired.length === 1);
+    expect(await w.store.pairing()).toBeNull();
+  });
+
+  it("the host refusing the key (not_paired) ends the pairing", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect(); // registers the token at the relay
+    w.host.devices.length = 0; // ... but the host forgot this device
+    const run = connect(w, pairing);
+    await until(() => run.unpaired.length === 1);
+    expect(await w.store.pairing()).toBeNull();
+  });
+});

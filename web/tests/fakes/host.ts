@@ -1,0 +1,447 @@
+/**
+ * TEST DOUBLE: a host built from web/src/protocol, playing the Python host's
+ * part (src/textport/host/) against the FakeRelay: the host socket and its
+ * device links (Noise IK responder, allow-list), hello/welcome, sync with
+ * batches and reset, send -> ack (deduped on cmid) -> events, read, bye on
+ * revoke; and the three pairing flows (reading a browser's offer, a typed
+ * code, a link it made itself).
+ */
+
+import { equal, toHex } from "../../src/protocol/bytes";
+import * as derive from "../../src/protocol/derive";
+import { decodeFrame, encodeControl, encodeData, type Frame } from "../../src/protocol/frames";
+import { type KeyPair, generateKeyPair } from "../../src/protocol/keys";
+import type {
+  Ack,
+  ConversationRecord,
+  Message,
+  MessageRecord,
+  State,
+  StoreEvent,
+} from "../../src/protocol/messages";
+import { CodeHostHandshake, PairingOffer, offerHandshake } from "../../src/protocol/pairing";
+import { type Handshake, type Session, hostHandshake } from "../../src/protocol/session";
+import type { RelaySocket } from "../../src/client/socket";
+import type { FakeRelay } from "./relay";
+
+interface Device {
+  readonly public: Uint8Array;
+  readonly tokenHash: string;
+  readonly name: string;
+  status: "active" | "revoked";
+}
+
+interface Link {
+  readonly id: number;
+  readonly handshake: Handshake;
+  session: Session | null;
+  device: Device | null;
+  synced: boolean;
+  sentSeq: number;
+  tail: Promise<void>;
+}
+
+/** A socket to the relay whose frames are awaited in order. */
+class Wire {
+  readonly socket: RelaySocket;
+  readonly #frames: Frame[] = [];
+  readonly #waiters: ((frame: Frame | null) => void)[] = [];
+  #closed = false;
+  readonly opened: Promise<void>;
+  onFrame: ((frame: Frame) => void) | null = null;
+
+  constructor(relay: FakeRelay) {
+    let open!: () => void;
+    this.opened = new Promise((resolve) => (open = resolve));
+    this.socket = relay.factory(relay.url, {
+      open: () => open(),
+      message: (data) => {
+        const frame = decodeFrame(data);
+        if (this.onFrame !== null) return this.onFrame(frame);
+        const waiter = this.#waiters.shift();
+        if (waiter) waiter(frame);
+        else this.#frames.push(frame);
+      },
+      close: () => {
+        this.#closed = true;
+        for (const w of this.#waiters.splice(0)) w(null);
+      },
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** From now on hand every frame to `handler` (the ones already queued first). */
+  listen(handler: (frame: Frame) => void): void {
+    this.onFrame = handler;
+    for (const frame of this.#frames.splice(0)) handler(frame);
+  }
+
+  next(): Promise<Frame> {
+    const frame = this.#frames.shift();
+    if (frame) return Promise.resolve(frame);
+    if (this.#closed) return Promise.reject(new Error("closed"));
+    return new Promise((resolve, reject) =>
+      this.#waiters.push((f) => (f === null ? reject(new Error("closed")) : resolve(f))));
+  }
+
+  async data(): Promise<Uint8Array> {
+    const frame = await this.next();
+    if (frame.op === "error") throw new Error(`relay error ${frame.code}`);
+    if (frame.op !== "data") throw new Error(`expected data, got ${frame.op}`);
+    return frame.payload;
+  }
+}
+
+export interface HostOptions {
+  readonly name?: string;
+  /** Answer the next sends with error{ref: cmid} (code, message), instead of accepting. */
+  refuseSends?: { code: string; message: string } | null;
+  /** How the host's user answers a pairing request. */
+  confirm?: (request: { name: string; code: string }) => boolean | Promise<boolean>;
+  /** Events per batch in answer to sync. */
+  readonly batchSize?: number;
+  /** Do not answer ping (a host that hangs). */
+  ignorePings?: boolean;
+}
+
+export class FakeHost {
+  readonly name: string;
+  readonly room: Uint8Array = crypto.getRandomValues(new Uint8Array(16));
+  key!: KeyPair;
+  readonly devices: Device[] = [];
+  readonly events: StoreEvent[] = [];
+  readonly conversations = new Map<number, ConversationRecord>();
+  readonly messages = new Map<number, MessageRecord>();
+  readonly acks = new Map<string, Ack>();
+  /** Every message received from devices, in order (for assertions). */
+  readonly received: Message[] = [];
+  readonly links = new Map<number, Link>();
+  /** Pairing requests the host's user was asked about. */
+  readonly requests: { name: string; agent: string; code: string }[] = [];
+  options: HostOptions;
+  #wire: Wire | null = null;
+  #nextId = 1;
+
+  private constructor(readonly relay: FakeRelay, options: HostOptions) {
+    this.name = options.name ?? "Test phone";
+    this.options = options;
+  }
+
+  static async create(relay: FakeRelay, options: HostOptions = {}): Promise<FakeHost> {
+    const host = new FakeHost(relay, options);
+    host.key = await generateKeyPair(false);
+    return host;
+  }
+
+  get seq(): number {
+    return this.events.at(-1)?.seq ?? 0;
+  }
+
+  // ------------------------------------------------------------ the host socket
+
+  async connect(): Promise<void> {
+    const wire = new Wire(this.relay);
+    this.#wire = wire;
+    await wire.opened;
+    wire.socket.send(encodeControl({ op: "host", room: derive.b64url(this.room), cred: "c".repeat(22) }));
+    const ready = await wire.next();
+    if (ready.op !== "ready") throw new Error(`host not admitted: ${ready.op}`);
+    for (const device of this.devices) {
+      if (device.status === "active") wire.socket.send(encodeControl({ op: "register", token_hash: device.tokenHash }));
+    }
+    wire.listen((frame) => this.#dispatch(frame));
+  }
+
+  disconnect(): void {
+    this.#wire?.socket.close();
+    this.#wire = null;
+    this.links.clear();
+  }
+
+  #dispatch(frame: Frame): void {
+    switch (frame.op) {
+      case "opened":
+        void hostHandshake(this.key, this.room).then((handshake) => {
+          this.links.set(frame.link, {
+            id: frame.link, handshake, session: null, device: null, synced: false, sentSeq: 0, tail: Promise.resolve(),
+          });
+        });
+        return;
+      case "closed":
+        this.links.delete(frame.link);
+        return;
+      case "data": {
+        // A DATA frame may arrive right after "opened", before the handshake object exists.
+        const run = async (): Promise<void> => {
+          for (let i = 0; i < 50 && !this.links.has(frame.link); i++) await new Promise((r) => setTimeout(r, 1));
+          const link = this.links.get(frame.link);
+          if (link === undefined) return;
+          link.tail = link.tail.then(() => this.#onData(link, frame.payload)).catch(() => this.#close(link, "internal"));
+        };
+        void run();
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  #sendFrame(data: Uint8Array): void {
+    this.#wire?.socket.send(data);
+  }
+
+  #close(link: Link, reason: string): void {
+    this.links.delete(link.id);
+    this.#sendFrame(encodeControl({ op: "close", link: link.id, reason }));
+  }
+
+  async #send(link: Link, message: Message): Promise<void> {
+    if (link.session === null || link.session.closed) return;
+    this.#sendFrame(encodeData(link.id, await link.session.seal(message)));
+  }
+
+  async #onData(link: Link, payload: Uint8Array): Promise<void> {
+    if (link.session === null) {
+      await link.handshake.read(payload);
+      const device = this.devices.find((d) => equal(d.public, link.handshake.remoteStatic ?? new Uint8Array()));
+      if (device === undefined) return this.#close(link, "not_paired");
+      if (device.status !== "active") return this.#close(link, "revoked");
+      this.#sendFrame(encodeData(link.id, await link.handshake.write()));
+      link.session = link.handshake.session(Date.now() / 1000);
+      link.device = device;
+      return;
+    }
+    let message: Message;
+    try {
+      message = await link.session.open(payload);
+    } catch {
+      return this.#close(link, "decrypt_failed");
+    }
+    this.received.push(message);
+    await this.#handle(link, message);
+  }
+
+  async #handle(link: Link, message: Message): Promise<void> {
+    switch (message.t) {
+      case "hello":
+        return this.#send(link, {
+          t: "welcome", proto: 1, host_name: this.name,
+          device_id: derive.b64url(await derive.deviceId(link.device!.public)), seq: this.seq,
+          caps: { delivery_reports: true, mms: false, max_parts: 10 },
+        });
+      case "sync": {
+        if (message.since > this.seq) {
+          link.synced = false;
+          return this.#send(link, { t: "reset", seq: this.seq });
+        }
+        const events = this.events.filter((e) => e.seq > message.since);
+        const size = this.options.batchSize ?? 100;
+        for (let i = 0; i < events.length; i += size) {
+          const batch = events.slice(i, i + size);
+          await this.#send(link, { t: "batch", events: batch, more: i + size < events.length });
+        }
+        link.sentSeq = this.seq;
+        link.synced = true;
+        return this.#send(link, { t: "synced", seq: this.seq });
+      }
+      case "send": {
+        const refuse = this.options.refuseSends;
+        if (refuse) return this.#send(link, { t: "error", code: refuse.code, message: refuse.message, ref: message.cmid });
+        const known = this.acks.get(message.cmid);
+        if (known !== undefined) return this.#send(link, known);
+        const conv = this.#conversation(message.to, message.body, 0);
+        const msg: MessageRecord = {
+          id: this.#nextId++, conv: conv.id, dir: "out", peers: message.to, body: message.body,
+          at: Date.now(), state: "sending", reason: null, cmid: message.cmid,
+        };
+        this.messages.set(msg.id, msg);
+        const ack: Ack = { t: "ack", cmid: message.cmid, msg_id: msg.id, state: "sending", reason: null };
+        this.acks.set(message.cmid, ack);
+        await this.#send(link, ack);
+        this.#event({ k: "msg", seq: 0, msg });
+        return this.push();
+      }
+      case "read": {
+        const conv = this.conversations.get(message.conv);
+        if (conv !== undefined && conv.unread !== 0) {
+          this.#setConversation({ ...conv, unread: 0 });
+          await this.push();
+        }
+        return;
+      }
+      case "ping":
+        if (this.options.ignorePings) return;
+        return this.#send(link, { t: "pong", n: message.n });
+      default:
+        return;
+    }
+  }
+
+  // ------------------------------------------------------------ the store
+
+  #event(event: StoreEvent): StoreEvent {
+    const numbered = { ...event, seq: this.seq + 1 } as StoreEvent;
+    this.events.push(numbered);
+    return numbered;
+  }
+
+  #setConversation(conv: ConversationRecord): void {
+    this.conversations.set(conv.id, conv);
+    this.#event({ k: "conv", seq: 0, conv });
+  }
+
+  #conversation(peers: readonly string[], snippet: string, unreadDelta: number): ConversationRecord {
+    const key = [...peers].sort().join(",");
+    const existing = [...this.conversations.values()].find((c) => [...c.peers].sort().join(",") === key);
+    const conv: ConversationRecord = existing === undefined
+      ? { id: this.#nextId++, peers: [...peers], name: null, last_at: Date.now(), snippet, unread: unreadDelta }
+      : { ...existing, last_at: Date.now(), snippet, unread: existing.unread + unreadDelta };
+    this.#setConversation(conv);
+    return conv;
+  }
+
+  /** An incoming text (conv + msg events), pushed to synced devices. */
+  async receive(from: string, body: string, name: string | null = null): Promise<MessageRecord> {
+    const conv = this.#conversation([from], body, 1);
+    if (name !== null) this.#setConversation({ ...conv, name });
+    const msg: MessageRecord = {
+      id: this.#nextId++, conv: conv.id, dir: "in", peers: [from], body, at: Date.now(),
+      state: "received", reason: null, cmid: null,
+    };
+    this.messages.set(msg.id, msg);
+    this.#event({ k: "msg", seq: 0, msg });
+    await this.push();
+    return msg;
+  }
+
+  async setState(id: number, state: State, reason: string | null = null): Promise<void> {
+    const msg = this.messages.get(id);
+    if (msg === undefined) throw new Error(`no message ${id}`);
+    this.messages.set(id, { ...msg, state, reason });
+    this.#event({ k: "status", seq: 0, id, state, reason, at: Date.now() });
+    await this.push();
+  }
+
+  /** Send every synced link the events it has not had. */
+  async push(options: { skip?: number } = {}): Promise<void> {
+    for (const link of this.links.values()) {
+      if (!link.synced) continue;
+      for (const event of this.events.filter((e) => e.seq > link.sentSeq)) {
+        if (options.skip !== event.seq) await this.#send(link, { t: "event", event });
+        link.sentSeq = event.seq;
+      }
+    }
+  }
+
+  /** Forget every event (as after a store reset): a device ahead of seq gets `reset`. */
+  truncate(): void {
+    this.events.length = 0;
+  }
+
+  /** Send something raw to every device link. */
+  async sendAll(message: Message): Promise<void> {
+    for (const link of this.links.values()) await this.#send(link, message);
+  }
+
+  /** Unpair a device as `textport devices revoke` does. */
+  async revoke(devicePublic: Uint8Array): Promise<void> {
+    const device = this.devices.find((d) => equal(d.public, devicePublic));
+    if (device === undefined) throw new Error("no such device");
+    device.status = "revoked";
+    for (const link of [...this.links.values()]) {
+      if (link.device === device) {
+        await this.#send(link, { t: "bye", reason: "revoked" });
+        this.#close(link, "revoked");
+      }
+    }
+    this.#sendFrame(encodeControl({ op: "unregister", token_hash: device.tokenHash }));
+  }
+
+  // ------------------------------------------------------------ pairing
+
+  async #conclude(wire: Wire, handshake: Handshake, code: string): Promise<Device> {
+    const session = handshake.session(Date.now() / 1000);
+    const request = await session.open(await wire.data());
+    if (request.t !== "pair_request") throw new Error(`expected pair_request, got ${request.t}`);
+    this.requests.push({ name: request.name, agent: request.agent, code });
+    const ok = await (this.options.confirm ?? (() => true))({ name: request.name, code });
+    if (!ok) {
+      wire.socket.send(encodeData(0, await session.seal({ t: "pair_reject", reason: "Declined on the host" })));
+      throw new Error("declined");
+    }
+    const token = crypto.getRandomValues(new Uint8Array(32));
+    const device: Device = {
+      public: handshake.remoteStatic!.slice(),
+      tokenHash: derive.b64url(await derive.tokenHash(token)),
+      name: request.name,
+      status: "active",
+    };
+    this.devices.push(device);
+    this.#wire?.socket.send(encodeControl({ op: "register", token_hash: device.tokenHash }));
+    wire.socket.send(encodeData(0, await session.seal({
+      t: "pair_accept", host_name: this.name, room: derive.b64url(this.room),
+      token: derive.b64url(token), relay: this.relay.url,
+    })));
+    return device;
+  }
+
+  /** `textport pair '<uri>'`: read the browser's offer and initiate. */
+  async pairWithOffer(uri: string): Promise<{ device: Device; code: string }> {
+    const offer = PairingOffer.parse(uri, { now: Date.now() / 1000, allowedRelays: [this.relay.url] });
+    const wire = new Wire(this.relay);
+    await wire.opened;
+    wire.socket.send(encodeControl({ op: "accept", channel: offer.channelName }));
+    const peer = await wire.next();
+    if (peer.op !== "peer") throw new Error(`relay said ${peer.op === "error" ? peer.code : peer.op}`);
+    const handshake = await offerHandshake(offer, this.key, { madeOffer: false });
+    wire.socket.send(encodeData(0, await handshake.write()));
+    await handshake.read(await wire.data());
+    wire.socket.send(encodeData(0, await handshake.write()));
+    const code = await derive.confirmationCode(handshake.handshakeHash);
+    const device = await this.#conclude(wire, handshake, code);
+    return { device, code };
+  }
+
+  /** `textport pair K7QF-3M9X`: the typed code. */
+  async pairWithCode(code: string): Promise<{ device: Device; code: string }> {
+    const wire = new Wire(this.relay);
+    await wire.opened;
+    const handshake = await CodeHostHandshake.create(code, this.relay.url, this.key);
+    wire.socket.send(encodeControl({ op: "accept", channel: `code-${code.replace("-", "")}` }));
+    const peer = await wire.next();
+    if (peer.op !== "peer") throw new Error(`relay said ${peer.op === "error" ? peer.code : peer.op}`);
+    wire.socket.send(encodeData(0, handshake.commitment));
+    await handshake.read(await wire.data());
+    wire.socket.send(encodeData(0, await handshake.write()));
+    await handshake.read(await wire.data());
+    const shown = await handshake.comparisonCode();
+    const device = await this.#conclude(wire, handshake, shown);
+    return { device, code: shown };
+  }
+
+  /** `textport pair --link`: make an offer and wait in its channel; returns the link and the outcome. */
+  async makeLink(ttl = 600, origin = "http://127.0.0.1:8765/"): Promise<{ link: string; offer: PairingOffer; done: Promise<Device> }> {
+    const offer = PairingOffer.create(this.relay.url, { now: Date.now() / 1000, ttl });
+    const wire = new Wire(this.relay);
+    await wire.opened;
+    wire.socket.send(encodeControl({ op: "offer", channel: offer.channelName, ttl: Math.min(600, ttl) }));
+    const done = (async () => {
+      const peer = await wire.next();
+      if (peer.op !== "peer") throw new Error(`relay said ${peer.op}`);
+      const handshake = await offerHandshake(offer, this.key, { madeOffer: true });
+      await handshake.read(await wire.data());
+      wire.socket.send(encodeData(0, await handshake.write()));
+      await handshake.read(await wire.data());
+      return this.#conclude(wire, handshake, await derive.confirmationCode(handshake.handshakeHash));
+    })();
+    done.catch(() => undefined);
+    return { link: `${origin}#${offer.toUri()}`, offer, done };
+  }
+
+  deviceByPublic(pub: Uint8Array): Device | undefined {
+    return this.devices.find((d) => toHex(d.public) === toHex(pub));
+  }
+}
