@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
 import webbrowser
 from pathlib import Path
 
 import click
 from aiohttp import web
 
-from textport.cli.common import data_option, run, setup_logging
+from textport.cli.common import data_option, run, setup_logging, until_signalled
 from textport.host.daemon import Host, HostSettings
 from textport.host.web import add_client_routes
 from textport.protocol import derive
@@ -51,10 +49,6 @@ async def demo(port: int, data: Path, no_browser: bool, verbose: bool) -> None:
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     await host.start()
     try:
         link = await host.make_link()
@@ -66,7 +60,7 @@ async def demo(port: int, data: Path, no_browser: bool, verbose: bool) -> None:
         click.echo(f"Data: {data}   Stop with Ctrl-C.")
         if not no_browser:
             webbrowser.open(link)
-        await stop.wait()
+        await until_signalled()
     finally:
         await host.stop()
         await runner.cleanup()

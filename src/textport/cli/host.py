@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import asyncio
-import signal
 from pathlib import Path
 
 import click
 
-from textport.cli.common import data_option, run, setup_logging
+from textport.cli.common import data_option, run, setup_logging, until_signalled
 from textport.host.daemon import Host, HostSettings
 
 
 async def serve_until_stopped(host: Host) -> None:
     """Start ``host`` and run until SIGINT or SIGTERM, then stop it cleanly."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
     await host.start()
     try:
-        await stop.wait()
+        await until_signalled()
     finally:
         await host.stop()
 
