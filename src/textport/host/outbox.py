@@ -25,9 +25,9 @@ BACKOFF_FIRST = 2.0
 BACKOFF_CAP = 600.0
 
 
-def backoff(attempts: int, rng: random.Random) -> float:
+def backoff(attempts: int, rng: random.Random, first: float = BACKOFF_FIRST) -> float:
     """Full jitter: uniform in [0, min(cap, first * 2**(attempts-1))] seconds."""
-    return rng.uniform(0, min(BACKOFF_CAP, BACKOFF_FIRST * 2 ** (attempts - 1)))
+    return rng.uniform(0, min(BACKOFF_CAP, first * 2 ** (attempts - 1)))
 
 
 class OutboxWorker:
@@ -37,11 +37,13 @@ class OutboxWorker:
         transport: Transport,
         changed: Callable[[], None],
         rng: random.Random | None = None,
+        backoff_first: float = BACKOFF_FIRST,
     ) -> None:
         self._store = store
         self._transport = transport
         self._changed = changed
         self._rng = rng or random.SystemRandom()
+        self._backoff_first = backoff_first
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -73,7 +75,7 @@ class OutboxWorker:
             if exc.permanent:
                 self._store.finish(item.msg_id, "failed", exc.message)
             else:
-                delay = backoff(item.attempts, self._rng)
+                delay = backoff(item.attempts, self._rng, self._backoff_first)
                 log.info("text %d: transient error, retrying in %.1f s", item.msg_id, delay)
                 self._store.retry_later(item.msg_id, self._store.now_ms() + int(delay * 1000))
         else:
