@@ -14,7 +14,7 @@ from typing import Any, ParamSpec, TypeVar
 import click
 import platformdirs
 
-from textport.errors import TextportError
+from textport.errors import ErrorCode, TextportError
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -61,7 +61,8 @@ def run(coro_fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, T]:
         try:
             return asyncio.run(coro_fn(*args, **kwargs))
         except TextportError as exc:
-            fail(f"{exc.message} [{exc.code}]")
+            suffix = "" if exc.code == ErrorCode.INTERNAL else f" [{exc.code}]"
+            fail(f"{exc.message}{suffix}")
             raise AssertionError("unreachable") from exc
         except KeyboardInterrupt:
             sys.exit(130)

@@ -36,6 +36,8 @@ async def pair(code: str | None, data: Path, link: bool, yes: bool) -> None:
     if not code:
         fail("give the code the browser shows, or --link for a link to open")
         return
+    if not (data / "host.json").exists():
+        fail(f"no textport host in {data}; run `textport demo` or `textport host` first")
     identity = load_identity(data)
     store = Store(connect(data / "textport.db"), time.time)
     offer = None
