@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from textport.cli.main import cli
 
-COMMANDS = ["demo", "host", "pair", "devices"]
+COMMANDS = ["demo", "host", "pair", "devices", "relay"]
 
 
 def test_help_lists_every_command_and_each_has_help() -> None:

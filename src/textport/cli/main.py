@@ -9,6 +9,7 @@ from textport.cli.demo import demo
 from textport.cli.devices import devices
 from textport.cli.host import host
 from textport.cli.pair import pair
+from textport.cli.relay import relay
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -20,4 +21,5 @@ def cli() -> None:
 cli.add_command(demo)
 cli.add_command(host)
 cli.add_command(pair)
+cli.add_command(relay)
 cli.add_command(devices)

@@ -1,0 +1,58 @@
+"""``textport relay``: run a standalone relay (hosts and browsers connect to it)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from textport.cli.common import data_option, fail, setup_logging
+from textport.errors import TextportError
+from textport.host.identity import load_identity
+from textport.protocol import derive
+from textport.relay.config import RelayConfig
+from textport.relay.server import serve
+
+
+@click.command()
+@data_option
+@click.option("--bind", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8750, show_default=True, help="Port to listen on.")
+@click.option(
+    "--allow-origin",
+    multiple=True,
+    help="A browser Origin allowed to connect, e.g. https://texts.example (repeatable).",
+)
+@click.option(
+    "--host-credential-hash",
+    multiple=True,
+    help="Hex SHA-256 credential hash of a host allowed to claim rooms (repeatable); "
+    "by default, the host in --data.",
+)
+def relay(
+    data: Path,
+    bind: str,
+    port: int,
+    allow_origin: tuple[str, ...],
+    host_credential_hash: tuple[str, ...],
+) -> None:
+    """Run a relay: it routes encrypted frames and pairing channels, and sees no texts."""
+    setup_logging()
+    try:
+        hashes = {bytes.fromhex(h) for h in host_credential_hash}
+    except ValueError:
+        fail("--host-credential-hash takes 64 hex digits")
+    if not hashes:
+        if not (data / "host.json").exists():
+            fail(f"no host in {data}: give --host-credential-hash or --data of a host")
+        hashes = {derive.credential_hash(load_identity(data).credential)}
+    try:
+        config = RelayConfig(
+            host_credential_hashes=frozenset(hashes), allowed_origins=frozenset(allow_origin)
+        )
+        serve(config, bind, port, listening=lambda urls: click.echo(f"Relay: {' '.join(urls)}"))
+    except TextportError as exc:
+        fail(exc.message)
+    except KeyboardInterrupt:
+        sys.exit(130)
