@@ -62,6 +62,7 @@ class Host:
         self.relay = RelayLink(
             self.identity,
             devices=self.store.devices,
+            find_device=self.store.device_by_key,
             open_session=self._open_session,
             seen=lambda device: self.store.seen(device.id),
         )

@@ -50,11 +50,13 @@ class RelayLink:
         identity: HostIdentity,
         *,
         devices: Callable[[], list[Device]],
+        find_device: Callable[[bytes], Device | None],
         open_session: Callable[[Device, Callable[[wire.Message], None]], DeviceSession],
         seen: Callable[[Device], None],
     ) -> None:
         self._identity = identity
         self._devices = devices
+        self._find_device = find_device
         self._open_session = open_session
         self._seen = seen
         self._ws: aiohttp.ClientWebSocketResponse | None = None
@@ -202,7 +204,7 @@ class RelayLink:
     def _handshake(self, link: Link, payload: bytes) -> None:
         link.handshake.read(payload)
         static = link.handshake.remote_static
-        device = next((d for d in self._devices() if d.public_key == static), None)
+        device = None if static is None else self._find_device(static)
         if device is None:
             raise ProtocolError("unknown device key", ErrorCode.NOT_PAIRED)
         if device.status != "active":

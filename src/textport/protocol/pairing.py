@@ -137,10 +137,6 @@ def offer_handshake(
     )
 
 
-def confirmation_code(handshake: Handshake) -> str:
-    return derive.confirmation_code(handshake.session(0).handshake_hash)
-
-
 # ---------------------------------------------------------------- typed codes
 
 

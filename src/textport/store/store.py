@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
+from textport.errors import StoreError
 from textport.protocol import messages as wire
 from textport.store.db import transaction
 
@@ -174,19 +175,21 @@ class Store:
         now = self.now_ms()
         conv = self.conversation_for(to)
         with transaction(self.db):
-            msg_id = self.db.execute(
-                "INSERT INTO messages (conv, dir, sender, body, at, state, device_id, cmid) "
-                "VALUES (?, 'out', '', ?, ?, 'sending', ?, ?)",
-                (conv, body, now, device_id, cmid),
-            ).lastrowid
-            assert msg_id is not None
+            msg_id = self._insert(
+                conv,
+                "out",
+                "",
+                body=body,
+                at_ms=now,
+                state="sending",
+                device_id=device_id,
+                cmid=cmid,
+            )
             self.db.execute(
                 "INSERT INTO outbox (msg_id, recipients, state, next_attempt_at, expires_at) "
                 "VALUES (?, ?, 'queued', ?, ?)",
                 (msg_id, ",".join(to), now, now + int(ttl * 1000)),
             )
-            self._event("msg", msg_id)
-            self._touch_conversation(conv, now, body, 0)
         return Accepted(msg_id, "sending", None, duplicate=False)
 
     def _by_cmid(self, device_id: bytes | None, cmid: str) -> Accepted | None:
@@ -210,29 +213,41 @@ class Store:
         ):
             return None
         conv = self.conversation_for([sender], name)
-        with transaction(self.db):
-            msg_id = self.db.execute(
-                "INSERT INTO messages (conv, dir, sender, body, at, state, source_id) "
-                "VALUES (?, 'in', ?, ?, ?, 'received', ?)",
-                (conv, sender, body, at_ms, source_id),
-            ).lastrowid
-            assert msg_id is not None
-            self._event("msg", msg_id)
-            self._touch_conversation(conv, at_ms, body, 1)
-        return msg_id
+        return self._insert(
+            conv, "in", sender, body=body, at_ms=at_ms, state="received", source_id=source_id
+        )
 
     def add_sent(self, to: list[str], body: str, at_ms: int, state: wire.State) -> int:
         """Store a text sent before (history, imports): no outbox, no device."""
-        conv = self.conversation_for(to)
+        return self._insert(
+            self.conversation_for(to), "out", "", body=body, at_ms=at_ms, state=state
+        )
+
+    def _insert(
+        self,
+        conv: int,
+        direction: wire.Direction,
+        sender: str,
+        *,
+        body: str,
+        at_ms: int,
+        state: wire.State,
+        device_id: bytes | None = None,
+        cmid: str | None = None,
+        source_id: str | None = None,
+    ) -> int:
+        """Insert a message, its event and its conversation's new last message, at once."""
         with transaction(self.db):
             msg_id = self.db.execute(
-                "INSERT INTO messages (conv, dir, sender, body, at, state) "
-                "VALUES (?, 'out', '', ?, ?, ?)",
-                (conv, body, at_ms, state),
+                "INSERT INTO messages "
+                "(conv, dir, sender, body, at, state, device_id, cmid, source_id) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (conv, direction, sender, body, at_ms, state, device_id, cmid, source_id),
             ).lastrowid
-            assert msg_id is not None
+            if msg_id is None:
+                raise StoreError("SQLite returned no id for a new message")
             self._event("msg", msg_id)
-            self._touch_conversation(conv, at_ms, body, 0)
+            self._touch_conversation(conv, at_ms, body, 1 if direction == "in" else 0)
         return msg_id
 
     def set_state(
@@ -342,7 +357,12 @@ class Store:
         return [Device(**dict(row)) for row in rows]
 
     def device_by_key(self, public_key: bytes) -> Device | None:
-        return next((d for d in self.devices() if d.public_key == public_key), None)
+        row = self.db.execute(
+            "SELECT id, public_key, name, agent, token_hash, created_at, last_seen_at, status "
+            "FROM devices WHERE public_key = ?",
+            (public_key,),
+        ).fetchone()
+        return None if row is None else Device(**dict(row))
 
     def revoke(self, device_id: bytes) -> bool:
         with transaction(self.db):
