@@ -32,8 +32,9 @@ class Demo:
 
 
 @contextlib.contextmanager
-def running_demo(data: Path) -> Iterator[Demo]:
-    port = free_port()
+def running_demo(data: Path, port: int | None = None) -> Iterator[Demo]:
+    """``textport demo`` on ``port`` (a free one by default), stopped with SIGTERM after."""
+    port = port or free_port()
     process = subprocess.Popen(
         [str(TEXTPORT), "demo", "--no-browser", "--port", str(port), "--data", str(data)],
         stdout=subprocess.PIPE,
