@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -64,3 +66,25 @@ def running_demo(data: Path, port: int | None = None) -> Iterator[Demo]:
             process.wait(5)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def textport(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run a textport command to its end (a hung one fails the test after two minutes)."""
+    return subprocess.run(
+        [str(TEXTPORT), *args], capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def submitted(data: Path) -> list[dict[str, object]]:
+    """Every text the simulated carrier accepted, from its log DATA/sim/submitted.jsonl."""
+    log = data / "sim" / "submitted.jsonl"
+    lines = log.read_text().splitlines() if log.exists() else []
+    return [json.loads(line) for line in lines if line]
+
+
+def conversation_titles(data: Path) -> list[str]:
+    """The host's conversations as the web client titles them (name, else numbers)."""
+    uri = f"{(data / 'textport.db').as_uri()}?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+        rows = db.execute("SELECT name, peers FROM conversations").fetchall()
+    return [name or peers.replace(",", ", ") for name, peers in rows]
