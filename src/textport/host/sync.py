@@ -7,6 +7,7 @@ device -> host   send         -> ack              after the commit; same ack aga
 device -> host   read                             unread = 0
 device -> host   search       -> results
 device -> host   ping         -> pong
+device -> host   pong, error                      noted (the spec lets either side send them)
 either           bye                              the session ends
 """
 
@@ -80,6 +81,10 @@ class DeviceSession:
                 self._send(self._search(message))
             case wire.Ping(n=n):
                 self._send(wire.Pong(n=n))
+            case wire.Pong():
+                pass
+            case wire.Error(code=code):
+                log.info("device %s reported %s", self.device.id.hex()[:8], code)
             case wire.Bye():
                 raise ProtocolError("the device said goodbye", ErrorCode.SESSION_CLOSED)
             case _:
@@ -111,9 +116,10 @@ class DeviceSession:
         """Send every event after the last one this device got (live updates)."""
         if not self.synced:
             return
-        for event in self._store.events_since(self._sent_seq, PUSH_LIMIT):
-            self._send(wire.EventMessage(event=event))
-            self._sent_seq = event.seq
+        while events := self._store.events_since(self._sent_seq, PUSH_LIMIT):
+            for event in events:
+                self._send(wire.EventMessage(event=event))
+                self._sent_seq = event.seq
 
     def _accept(self, message: wire.Send) -> None:
         accepted = self._store.add_outgoing(
@@ -131,14 +137,28 @@ class DeviceSession:
             self._accepted()
 
     def _search(self, message: wire.Search) -> wire.Results:
-        """Plain substring search, newest first (full-text search is a later issue)."""
+        """Plain substring search, newest first (full-text search is a later issue).
+
+        Pages in the order of the results, (at, id) descending: ``before`` names the last
+        hit of the previous page. Ids do not follow time (texts arrive late, history is
+        imported), so comparing ids alone would skip hits.
+        """
         pattern = (
             "%" + message.query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         )
+        before_at = None
+        if message.before is not None:
+            row = self._store.db.execute(
+                "SELECT at FROM messages WHERE id = ?", (message.before,)
+            ).fetchone()
+            if row is None:
+                return wire.Results(qid=message.qid, hits=[], more=False)
+            before_at = row["at"]
         rows = self._store.db.execute(
             "SELECT id, conv, at, body FROM messages WHERE body LIKE ? ESCAPE '\\' "
-            "AND (? IS NULL OR id < ?) ORDER BY at DESC, id DESC LIMIT ?",
-            (pattern, message.before, message.before, message.limit + 1),
+            "AND (? IS NULL OR at < ? OR (at = ? AND id < ?)) "
+            "ORDER BY at DESC, id DESC LIMIT ?",
+            (pattern, before_at, before_at, before_at, message.before, message.limit + 1),
         ).fetchall()
         hits = [
             wire.Hit(

@@ -1,0 +1,447 @@
+"""DeviceSession, the host's dispatcher for one paired device's messages, with a real store.
+
+No sockets: what the session sends is collected in a list; the store is SQLite in a
+temporary folder, checked from a second connection where "after the commit" matters.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from textport.errors import ErrorCode, ProtocolError
+from textport.host import sync
+from textport.host.sync import BATCH_BYTES, DeviceSession
+from textport.protocol import derive, session
+from textport.protocol import messages as wire
+from textport.store.db import connect
+from textport.store.store import Device, Store
+from textport.transports.base import Capabilities
+
+NOW = 1_790_000_000.0
+PUBLIC = b"\x07" * 32
+DEVICE_ID = derive.device_id(PUBLIC)
+CAPS = Capabilities(delivery_reports=True, mms=False, max_parts=7)
+ANA, BO = "+15550100", "+15550101"
+CMID = "0123456789abcdef" * 2
+
+
+class Rig:
+    """A store, one device, its session, and everything the session sent."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.path = tmp_path / "textport.db"
+        self.store = Store(connect(self.path), lambda: NOW)
+        self.store.add_device(DEVICE_ID, PUBLIC, "Firefox on Linux", "ua", b"\x08" * 32)
+        (device,) = self.store.devices()
+        self.device: Device = device
+        self.sent: list[wire.Message] = []
+        self.accepted = 0
+        self.on_send: list[wire.Message] = []
+        self.session = DeviceSession(
+            self.store,
+            device,
+            host_name="Test host",
+            caps=CAPS,
+            send=self.sent.append,
+            accepted=self._accepted,
+            text_ttl=3600,
+        )
+
+    def _accepted(self) -> None:
+        self.accepted += 1
+
+    def take(self) -> list[wire.Message]:
+        sent, self.sent[:] = list(self.sent), []
+        return sent
+
+    def one(self) -> wire.Message:
+        (message,) = self.take()
+        return message
+
+    def sync(self, since: int, limit: int = 1000) -> tuple[list[wire.Batch], wire.Message]:
+        """Sync from ``since``: the batches, then the last message (synced or reset)."""
+        self.session.handle(wire.Sync(since=since, limit=limit))
+        *batches, last = self.take()
+        assert all(isinstance(b, wire.Batch) for b in batches), batches
+        return [b for b in batches if isinstance(b, wire.Batch)], last
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Rig:
+    return Rig(tmp_path)
+
+
+def _events(batches: list[wire.Batch]) -> list[wire.Event]:
+    return [event for batch in batches for event in batch.events]
+
+
+def _fill(store: Store, texts: int, body_chars: int) -> None:
+    for n in range(texts):
+        store.add_incoming(ANA if n % 2 else BO, f"{n:04d} " + "x" * body_chars, n + 1, f"s{n}")
+
+
+# ---------------------------------------------------------------- hello, ping, bye
+
+
+def test_hello_is_answered_with_welcome_naming_the_device_caps_and_newest_seq(rig: Rig) -> None:
+    _fill(rig.store, 3, 10)
+    rig.session.handle(wire.Hello(proto=1, agent="test"))
+    assert rig.one() == wire.Welcome(
+        proto=1,
+        host_name="Test host",
+        device_id=derive.b64url(DEVICE_ID),
+        seq=rig.store.latest_seq(),
+        caps=wire.Capabilities(delivery_reports=True, mms=False, max_parts=7),
+    )
+    # Texts to two new conversations and a third to one of them: conv, msg, conv for each
+    # new conversation (created, text, its new last message), msg and conv after that.
+    assert rig.store.latest_seq() == 3 + 3 + 2
+
+
+def test_ping_gets_pong_with_the_same_number_and_bye_ends_the_session(rig: Rig) -> None:
+    rig.session.handle(wire.Ping(n=41))
+    assert rig.one() == wire.Pong(n=41)
+    with pytest.raises(ProtocolError) as raised:
+        rig.session.handle(wire.Bye(reason="tab closed"))
+    assert raised.value.code == ErrorCode.SESSION_CLOSED
+    assert rig.take() == []
+
+
+def test_pong_and_error_from_a_device_are_accepted_quietly(rig: Rig) -> None:
+    """Both are "either -> either" in the spec: a device answering a ping, or reporting."""
+    rig.session.handle(wire.Pong(n=3))
+    rig.session.handle(wire.Error(code="bad_message", message="could not apply", ref=None))
+    assert rig.take() == []
+    rig.session.handle(wire.Ping(n=4))
+    assert rig.one() == wire.Pong(n=4), "the session goes on"
+
+
+HOST_ONLY: list[wire.Message] = [
+    wire.Welcome(
+        proto=1,
+        host_name="h",
+        device_id=derive.b64url(bytes(16)),
+        seq=0,
+        caps=wire.Capabilities(delivery_reports=False, mms=False, max_parts=1),
+    ),
+    wire.Batch(events=[], more=False),
+    wire.Synced(seq=0),
+    wire.Reset(seq=0),
+    wire.EventMessage(event=wire.StatusEvent(seq=1, id=1, state="sent", reason=None, at=1)),
+    wire.Ack(cmid=CMID, msg_id=1, state="sending", reason=None),
+    wire.Results(qid=1, hits=[], more=False),
+    wire.PairRequest(name="n", agent="a"),
+    wire.PairAccept(
+        host_name="h",
+        room=derive.b64url(bytes(16)),
+        token=derive.b64url(bytes(32)),
+        relay="ws://127.0.0.1:1/v1",
+    ),
+    wire.PairReject(reason="no"),
+]
+
+
+@pytest.mark.parametrize("message", HOST_ONLY, ids=lambda m: m.__struct_config__.tag)
+def test_a_message_a_device_does_not_send_is_refused_as_bad_message(
+    rig: Rig, message: wire.Message
+) -> None:
+    before = rig.store.latest_seq()
+    with pytest.raises(ProtocolError) as raised:
+        rig.session.handle(message)
+    assert raised.value.code == ErrorCode.BAD_MESSAGE
+    assert str(message.__struct_config__.tag) in raised.value.message
+    assert rig.take() == []
+    assert rig.store.latest_seq() == before
+
+
+def test_every_message_type_is_either_handled_or_refused(rig: Rig) -> None:
+    """Nothing falls through: the refused list is exactly what a device never sends."""
+    device_sends = {"hello", "sync", "send", "read", "search", "ping", "pong", "error", "bye"}
+    refused = {m.__struct_config__.tag for m in HOST_ONLY}
+    assert device_sends | refused == set(wire.MESSAGE_TYPES)
+    assert not device_sends & refused
+
+
+# ---------------------------------------------------------------- sync
+
+
+def test_sync_from_zero_sends_every_event_in_batches_under_the_size_limit(rig: Rig) -> None:
+    _fill(rig.store, 60, 4000)  # 180 events, about 250 kB of JSON
+    latest = rig.store.latest_seq()
+    batches, last = rig.sync(0)
+
+    assert len(batches) >= 4
+    events = _events(batches)
+    assert [e.seq for e in events] == list(range(1, latest + 1))
+    assert events == rig.store.events_since(0, 1000)
+    assert [b.more for b in batches] == [True] * (len(batches) - 1) + [False]
+    for batch in batches:
+        if len(batch.events) > 1:
+            size = sum(len(msgspec.json.encode(e)) + 1 for e in batch.events)
+            assert size <= BATCH_BYTES
+        session.pad(wire.encode(batch))  # fits one transport message (raises otherwise)
+    assert last == wire.Synced(seq=latest)
+    assert rig.session.synced
+
+
+def test_sync_pages_by_limit_and_still_reaches_the_end(rig: Rig) -> None:
+    _fill(rig.store, 10, 5)
+    latest = rig.store.latest_seq()
+    assert latest == 3 + 3 + 8 * 2
+    batches, last = rig.sync(0, limit=4)
+    assert all(1 <= len(b.events) <= 4 for b in batches)
+    assert [e.seq for e in _events(batches)] == list(range(1, latest + 1))
+    assert [b.more for b in batches][-1] is False
+    assert all(b.more for b in batches[:-1])
+    assert last == wire.Synced(seq=latest)
+
+
+def test_the_largest_single_event_still_fits_one_batch(rig: Rig) -> None:
+    """JSON escapes a control character as six bytes: 10 000 of them exceed BATCH_BYTES."""
+    rig.store.add_incoming(ANA, "\x01" * wire.MAX_BODY_CHARS, 1, "s1")
+    rig.store.add_incoming(ANA, "\x01" * wire.MAX_BODY_CHARS, 2, "s2")
+    batches, last = rig.sync(0)
+    latest = rig.store.latest_seq()
+    assert [e.seq for e in _events(batches)] == list(range(1, latest + 1))
+    assert max(len(wire.encode(b)) for b in batches) > BATCH_BYTES, "the case at hand"
+    for batch in batches:
+        session.pad(wire.encode(batch))
+    assert last == wire.Synced(seq=latest)
+
+
+def test_sync_from_a_cursor_sends_only_later_events(rig: Rig) -> None:
+    _fill(rig.store, 4, 5)
+    latest = rig.store.latest_seq()
+    batches, last = rig.sync(latest - 3)
+    assert [e.seq for e in _events(batches)] == [latest - 2, latest - 1, latest]
+    assert _events(batches) == rig.store.events_since(latest - 3, 10)
+    assert last == wire.Synced(seq=latest)
+
+
+def test_sync_at_the_newest_seq_sends_no_batch_and_synced(rig: Rig) -> None:
+    _fill(rig.store, 2, 5)
+    latest = rig.store.latest_seq()
+    batches, last = rig.sync(latest)
+    assert batches == []
+    assert last == wire.Synced(seq=latest)
+    empty = Rig(rig.path.parent / "empty")
+    assert empty.sync(0) == ([], wire.Synced(seq=0))
+
+
+def test_a_cursor_ahead_of_the_host_gets_reset_and_no_live_events(rig: Rig) -> None:
+    _fill(rig.store, 2, 5)
+    latest = rig.store.latest_seq()
+    batches, last = rig.sync(latest + 1)
+    assert (batches, last) == ([], wire.Reset(seq=latest))
+    assert not rig.session.synced
+    rig.store.add_incoming(ANA, "while reset", 10, "s10")
+    rig.session.push()
+    assert rig.take() == [], "no live events until the device synced again"
+    batches, last = rig.sync(0)
+    assert [e.seq for e in _events(batches)] == list(range(1, latest + 3))
+    assert last == wire.Synced(seq=latest + 2)
+
+
+# ---------------------------------------------------------------- live events
+
+
+def test_push_sends_nothing_before_synced_then_only_new_events_once(rig: Rig) -> None:
+    _fill(rig.store, 2, 5)
+    rig.session.push()
+    assert rig.take() == []
+    rig.sync(0)
+    rig.session.push()
+    assert rig.take() == [], "synced already covered every event"
+
+    synced = rig.store.latest_seq()
+    rig.store.add_incoming(BO, "new", 50, "s50")
+    rig.session.push()
+    pushed = rig.take()
+    assert all(isinstance(m, wire.EventMessage) for m in pushed)
+    assert pushed == [wire.EventMessage(event=e) for e in rig.store.events_since(synced, 10)]
+    assert [m.event.seq for m in pushed if isinstance(m, wire.EventMessage)] == [
+        synced + 1,
+        synced + 2,
+    ]
+    rig.session.push()
+    assert rig.take() == [], "each event is pushed once"
+
+
+def test_push_catches_up_past_its_per_call_limit(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sync, "PUSH_LIMIT", 3)
+    rig.sync(0)
+    _fill(rig.store, 4, 5)  # ten new events at once, over three times the limit
+    rig.session.push()
+    seqs = [m.event.seq for m in rig.take() if isinstance(m, wire.EventMessage)]
+    assert seqs == list(range(1, rig.store.latest_seq() + 1))
+    assert len(seqs) > 3 * 3
+
+
+# ---------------------------------------------------------------- send
+
+
+def test_send_is_acked_after_the_commit_and_a_duplicate_gets_the_same_ack(rig: Rig) -> None:
+    committed: list[tuple[int, int]] = []
+
+    def check_committed(message: wire.Message) -> None:
+        """At the moment of the ack, another connection already sees the text."""
+        if isinstance(message, wire.Ack):
+            other = sqlite3.connect(rig.path)
+            try:
+                messages = other.execute(
+                    "SELECT count(*) FROM messages WHERE cmid = ?", (message.cmid,)
+                ).fetchone()[0]
+                queued = other.execute(
+                    "SELECT count(*) FROM outbox WHERE msg_id = ?", (message.msg_id,)
+                ).fetchone()[0]
+            finally:
+                other.close()
+            committed.append((messages, queued))
+        rig.sent.append(message)
+
+    rig.session._send = check_committed
+    send = wire.Send(cmid=CMID, to=[ANA], body="See you at 8")
+    rig.session.handle(send)
+    ack = rig.one()
+    assert isinstance(ack, wire.Ack)
+    assert (ack.cmid, ack.state, ack.reason) == (CMID, "sending", None)
+    stored = rig.store.message(ack.msg_id)
+    assert (stored.body, stored.peers, stored.cmid) == ("See you at 8", [ANA], CMID)
+    assert (stored.dir, stored.state) == ("out", "sending")
+    assert committed == [(1, 1)]
+    assert rig.accepted == 1
+
+    rig.session.handle(send)
+    assert rig.one() == ack
+    assert committed == [(1, 1), (1, 1)]
+    assert rig.accepted == 1, "a duplicate does not wake the outbox"
+    assert rig.store.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 1
+    assert rig.store.db.execute("SELECT count(*) FROM messages").fetchone()[0] == 1
+
+
+def test_a_duplicate_after_the_text_failed_gets_the_failed_ack(rig: Rig) -> None:
+    rig.session.handle(wire.Send(cmid=CMID, to=[ANA], body="hi"))
+    first = rig.one()
+    assert isinstance(first, wire.Ack)
+    rig.store.finish(first.msg_id, "failed", "refused")
+    rig.session.handle(wire.Send(cmid=CMID, to=[ANA], body="hi"))
+    assert rig.one() == wire.Ack(cmid=CMID, msg_id=first.msg_id, state="failed", reason="refused")
+
+
+def test_the_same_cmid_from_another_device_is_another_text(rig: Rig) -> None:
+    rig.store.add_device(b"\x09" * 16, b"\x0a" * 32, "Other", "ua", b"\x0b" * 32)
+    other_device = next(d for d in rig.store.devices() if d.id == b"\x09" * 16)
+    got: list[wire.Message] = []
+    other = DeviceSession(
+        rig.store,
+        other_device,
+        host_name="h",
+        caps=CAPS,
+        send=got.append,
+        accepted=lambda: None,
+        text_ttl=60,
+    )
+    rig.session.handle(wire.Send(cmid=CMID, to=[ANA], body="mine"))
+    other.handle(wire.Send(cmid=CMID, to=[ANA], body="theirs"))
+    (mine,), (theirs,) = rig.take(), got
+    assert isinstance(mine, wire.Ack)
+    assert isinstance(theirs, wire.Ack)
+    assert mine.msg_id != theirs.msg_id
+    assert rig.store.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 2
+
+
+# ---------------------------------------------------------------- read
+
+
+def test_read_sets_unread_to_zero_and_makes_one_event(rig: Rig) -> None:
+    _fill(rig.store, 4, 5)  # BO gets texts 0 and 2, ANA 1 and 3
+    conv = rig.store.conversation_for([ANA])
+    assert rig.store.conversation(conv).unread == 2
+    rig.sync(0)
+    before = rig.store.latest_seq()
+
+    rig.session.handle(wire.Read(conv=conv))
+    assert rig.take() == [], "read has no answer of its own"
+    assert rig.store.conversation(conv).unread == 0
+    assert rig.accepted == 1, "the host is told to push the change"
+    (event,) = rig.store.events_since(before, 10)
+    assert isinstance(event, wire.ConversationEvent)
+    assert (event.conv.id, event.conv.unread) == (conv, 0)
+    rig.session.push()
+    assert rig.take() == [wire.EventMessage(event=event)]
+
+    rig.session.handle(wire.Read(conv=conv))  # already read: nothing changes
+    rig.session.handle(wire.Read(conv=9999))  # no such conversation
+    assert rig.store.latest_seq() == before + 1
+    assert rig.accepted == 1
+    assert rig.store.conversation(rig.store.conversation_for([BO])).unread == 2
+
+
+# ---------------------------------------------------------------- search
+
+
+def _incoming(store: Store, body: str, at: int) -> int:
+    msg_id = store.add_incoming(ANA, body, at, f"s{at}")
+    assert msg_id is not None
+    return msg_id
+
+
+def _search(rig: Rig, query: str, limit: int = 10, before: int | None = None) -> wire.Results:
+    rig.session.handle(wire.Search(qid=7, query=query, limit=limit, before=before))
+    results = rig.one()
+    assert isinstance(results, wire.Results)
+    assert results.qid == 7
+    return results
+
+
+def test_search_finds_bodies_newest_first_and_marks_the_match(rig: Rig) -> None:
+    first = rig.store.add_incoming(ANA, "Dinner at eight?", 100, "a")
+    rig.store.add_incoming(ANA, "no match here", 200, "b")
+    second = rig.store.add_incoming(BO, "was the DINNER good", 300, "c")
+    results = _search(rig, "dinner")
+    assert [h.msg_id for h in results.hits] == [second, first]
+    assert results.more is False
+    assert results.hits[0].snippet == "was the \x02DINNER\x03 good"
+    assert results.hits[1].snippet == "\x02Dinner\x03 at eight?"
+    assert results.hits[0].conv == rig.store.conversation_for([BO])
+    assert results.hits[0].at == 300
+
+
+def test_search_treats_like_wildcards_as_text(rig: Rig) -> None:
+    rig.store.add_incoming(ANA, "100% sure", 1, "a")
+    rig.store.add_incoming(ANA, "a_b", 2, "b")
+    rig.store.add_incoming(ANA, "plain text", 3, "c")
+    assert [h.snippet for h in _search(rig, "%").hits] == ["100\x02%\x03 sure"]
+    assert [h.snippet for h in _search(rig, "_").hits] == ["a\x02_\x03b"]
+    assert _search(rig, "zzz").hits == []
+
+
+def test_search_pages_by_time_with_before_and_misses_nothing(rig: Rig) -> None:
+    """Ids do not follow time (a late-arriving text, history): paging must still see all."""
+    times = [500, 100, 400, 200, 300, 600]
+    ids = [_incoming(rig.store, f"match {at}", at) for at in times]
+    newest_first = [i for _, i in sorted(zip(times, ids, strict=True), reverse=True)]
+
+    seen: list[int] = []
+    before: int | None = None
+    for _ in range(len(times) + 1):
+        page = _search(rig, "match", limit=2, before=before)
+        seen.extend(h.msg_id for h in page.hits)
+        if not page.more:
+            break
+        before = page.hits[-1].msg_id
+    assert seen == newest_first
+    assert _search(rig, "match", before=max(ids) + 1) == wire.Results(qid=7, hits=[], more=False)
+
+
+def test_search_long_bodies_give_a_bounded_snippet_around_the_match(rig: Rig) -> None:
+    body = "a" * 300 + "needle" + "b" * 300
+    rig.store.add_incoming(ANA, body, 1, "a")
+    (hit,) = _search(rig, "needle").hits
+    assert "\x02needle\x03" in hit.snippet
+    assert hit.snippet.startswith("…")
+    assert len(hit.snippet) <= 500
