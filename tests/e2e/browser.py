@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import re
 from collections.abc import Iterator
 
 from playwright.sync_api import Browser, Locator, Page, WebSocket, expect, sync_playwright
@@ -42,6 +43,11 @@ def chromium() -> Iterator[Browser]:
 
 def conversations(page: Page) -> Locator:
     return page.get_by_role("list", name="Conversations")
+
+
+def open_conversation(page: Page, title: str) -> None:
+    """Click the conversation titled ``title`` in the list."""
+    conversations(page).get_by_role("listitem", name=re.compile(f"^{re.escape(title)},")).click()
 
 
 def open_paired(page: Page, url: str) -> None:
