@@ -11,7 +11,7 @@ from pathlib import Path
 
 from textport.errors import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _migrations() -> list[tuple[int, str]]:
@@ -44,7 +44,8 @@ def connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-def migrate(db: sqlite3.Connection) -> None:
+def migrate(db: sqlite3.Connection, upto: int = SCHEMA_VERSION) -> None:
+    """Apply every migration after the database's version, up to ``upto`` (tests)."""
     current = db.execute("PRAGMA user_version").fetchone()[0]
     if current > SCHEMA_VERSION:
         raise StoreError(
@@ -52,7 +53,7 @@ def migrate(db: sqlite3.Connection) -> None:
             "upgrade textport or use another --data folder"
         )
     for version, sql in _migrations():
-        if version <= current:
+        if version <= current or version > upto:
             continue
         # One script, one transaction: a migration applies whole or not at all.
         db.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {version};\nCOMMIT;")

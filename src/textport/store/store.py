@@ -18,6 +18,8 @@ from textport.protocol import messages as wire
 from textport.store.db import transaction
 
 Clock = Callable[[], float]
+SORT_BITS = 20
+"""messages.sort_key = at * 2**SORT_BITS + a tie-breaker (migration 0002)."""
 EventKind = Literal["msg", "status", "conv"]
 
 
@@ -99,27 +101,51 @@ class Store:
         row = self.db.execute("SELECT id FROM conversations WHERE peers = ?", (key,)).fetchone()
         if row is not None:
             return int(row[0])
+        numbers = key.split(",")
         with transaction(self.db):
             conv = self.db.execute(
                 "INSERT INTO conversations (peers, name) VALUES (?, ?)", (key, name)
             ).lastrowid
-            assert conv is not None
+            if conv is None:
+                raise StoreError("SQLite returned no id for a new conversation")
+            self.db.executemany(
+                "INSERT INTO participants (conv, number) VALUES (?, ?)",
+                [(conv, number) for number in numbers],
+            )
+            if name is not None and len(numbers) == 1:
+                self.set_contact(numbers[0], name)
             self._event("conv", conv)
         return conv
 
+    def set_contact(self, number: str, name: str) -> None:
+        """Remember a name for a number (imports, the carrier); the latest one wins."""
+        self.db.execute(
+            "INSERT INTO contacts (number, name) VALUES (?, ?) "
+            "ON CONFLICT (number) DO UPDATE SET name = excluded.name",
+            (number, name),
+        )
+
     def conversation(self, conv: int) -> wire.ConversationRecord:
         row = self.db.execute(
-            "SELECT id, peers, name, last_at, snippet, unread FROM conversations WHERE id = ?",
+            f"SELECT {_CONVERSATION} FROM conversations WHERE id = ?",  # noqa: S608 - constant
             (conv,),
         ).fetchone()
-        return wire.ConversationRecord(
-            id=row["id"],
-            peers=row["peers"].split(","),
-            name=row["name"],
-            last_at=row["last_at"],
-            snippet=row["snippet"],
-            unread=row["unread"],
-        )
+        if row is None:
+            raise StoreError(f"no conversation {conv}")
+        return _conversation(row)
+
+    def conversations_page(
+        self, before: tuple[int, int] | None = None, limit: int = 50
+    ) -> list[wire.ConversationRecord]:
+        """Unarchived conversations, newest first; ``before`` = (last_at, id) of the last
+        one of the previous page (keyset pagination: no OFFSET, constant cost per page)."""
+        last_at, conv = before if before is not None else (1 << 62, 0)
+        rows = self.db.execute(
+            f"SELECT {_CONVERSATION} FROM conversations WHERE archived = 0 "  # noqa: S608
+            "AND (last_at, id) < (?, ?) ORDER BY last_at DESC, id DESC LIMIT ?",
+            (last_at, conv, limit),
+        ).fetchall()
+        return [_conversation(row) for row in rows]
 
     def set_name(self, conv: int, name: str | None) -> None:
         with transaction(self.db):
@@ -135,7 +161,7 @@ class Store:
                 self._event("conv", conv)
         return bool(changed)
 
-    def _touch_conversation(self, conv: int, at: int, snippet: str, unread: int) -> None:
+    def touch_conversation(self, conv: int, at: int, snippet: str, unread: int) -> None:
         self.db.execute(
             "UPDATE conversations SET last_at = max(last_at, ?), "
             "snippet = CASE WHEN ? >= last_at THEN ? ELSE snippet END, unread = unread + ? "
@@ -148,21 +174,30 @@ class Store:
 
     def message(self, msg_id: int) -> wire.MessageRecord:
         row = self.db.execute(
-            "SELECT m.id, m.conv, m.dir, m.body, m.at, m.state, m.reason, m.cmid, c.peers "
-            "FROM messages m JOIN conversations c ON c.id = m.conv WHERE m.id = ?",
+            f"SELECT {_MESSAGE}, c.peers FROM messages m "  # noqa: S608 - a constant
+            "JOIN conversations c ON c.id = m.conv WHERE m.id = ?",
             (msg_id,),
         ).fetchone()
-        return wire.MessageRecord(
-            id=row["id"],
-            conv=row["conv"],
-            dir=row["dir"],
-            peers=row["peers"].split(","),
-            body=row["body"],
-            at=row["at"],
-            state=row["state"],
-            reason=row["reason"],
-            cmid=row["cmid"],
-        )
+        if row is None:
+            raise StoreError(f"no message {msg_id}")
+        return _message(row, row["peers"].split(","))
+
+    def thread_page(
+        self, conv: int, before: tuple[int, int] | None = None, limit: int = 50
+    ) -> list[wire.MessageRecord]:
+        """A conversation's messages, newest first; ``before`` = (at, id) of the last one
+        of the previous page."""
+        peers = self.db.execute("SELECT peers FROM conversations WHERE id = ?", (conv,)).fetchone()
+        if peers is None:
+            raise StoreError(f"no conversation {conv}")
+        at, msg_id = before if before is not None else (1 << 62, 0)
+        rows = self.db.execute(
+            f"SELECT {_MESSAGE} FROM messages m "  # noqa: S608 - a constant
+            "WHERE m.conv = ? AND (m.at, m.id) < (?, ?) ORDER BY m.at DESC, m.id DESC LIMIT ?",
+            (conv, at, msg_id, limit),
+        ).fetchall()
+        numbers = peers[0].split(",")
+        return [_message(row, numbers) for row in rows]
 
     def add_outgoing(
         self, device_id: bytes | None, cmid: str | None, to: list[str], body: str, ttl: float
@@ -235,20 +270,46 @@ class Store:
         device_id: bytes | None = None,
         cmid: str | None = None,
         source_id: str | None = None,
+        kind: str = "sms",
+        subject: str | None = None,
     ) -> int:
         """Insert a message, its event and its conversation's new last message, at once."""
         with transaction(self.db):
             msg_id = self.db.execute(
-                "INSERT INTO messages "
-                "(conv, dir, sender, body, at, state, device_id, cmid, source_id) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (conv, direction, sender, body, at_ms, state, device_id, cmid, source_id),
+                "INSERT INTO messages (conv, dir, sender, body, at, state, device_id, cmid, "
+                "source_id, kind, subject, sort_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    conv,
+                    direction,
+                    sender,
+                    body,
+                    at_ms,
+                    state,
+                    device_id,
+                    cmid,
+                    source_id,
+                    kind,
+                    subject,
+                    self.sort_key(at_ms),
+                ),
             ).lastrowid
             if msg_id is None:
                 raise StoreError("SQLite returned no id for a new message")
             self._event("msg", msg_id)
-            self._touch_conversation(conv, at_ms, body, 1 if direction == "in" else 0)
+            self.touch_conversation(conv, at_ms, body, 1 if direction == "in" else 0)
         return msg_id
+
+    def sort_key(self, at_ms: int) -> int:
+        """A unique key in the order of time: ``at_ms * 2**20`` plus the first free tie-breaker."""
+        low = at_ms << SORT_BITS
+        row = self.db.execute(
+            "SELECT max(sort_key) FROM messages WHERE sort_key BETWEEN ? AND ?",
+            (low, low + (1 << SORT_BITS) - 1),
+        ).fetchone()
+        key = low if row[0] is None else int(row[0]) + 1
+        if key >= low + (1 << SORT_BITS):
+            raise StoreError("over a million messages in one millisecond; check the clock")
+        return key
 
     def set_state(
         self,
@@ -391,3 +452,33 @@ class Store:
             "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
             (key, value),
         )
+
+
+# Column lists shared by the queries that build records (constants, never user input).
+_CONVERSATION = "id, peers, name, last_at, snippet, unread"
+_MESSAGE = "m.id, m.conv, m.dir, m.body, m.at, m.state, m.reason, m.cmid"
+
+
+def _conversation(row: sqlite3.Row) -> wire.ConversationRecord:
+    return wire.ConversationRecord(
+        id=row["id"],
+        peers=row["peers"].split(","),
+        name=row["name"],
+        last_at=row["last_at"],
+        snippet=row["snippet"],
+        unread=row["unread"],
+    )
+
+
+def _message(row: sqlite3.Row, peers: list[str]) -> wire.MessageRecord:
+    return wire.MessageRecord(
+        id=row["id"],
+        conv=row["conv"],
+        dir=row["dir"],
+        peers=peers,
+        body=row["body"],
+        at=row["at"],
+        state=row["state"],
+        reason=row["reason"],
+        cmid=row["cmid"],
+    )

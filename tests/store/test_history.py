@@ -1,0 +1,262 @@
+"""History at scale in the store: migration 2, keyset pages, full-text search, and
+bulk import and export of history records with attachments kept as files."""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from textport.store.attachments import AttachmentFiles
+from textport.store.backup.records import Attachment, HistoryMessage
+from textport.store.db import SCHEMA_VERSION, connect, migrate
+from textport.store.history import HistoryImport, export_history, source_id
+from textport.store.search import match_expression, search
+from textport.store.store import SORT_BITS, Store
+
+NOW = 1_790_000_000.0
+PNG = bytes.fromhex("89504e470d0a1a0a") + b"pixels"
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(connect(tmp_path / "t.db"), lambda: NOW)
+
+
+def _sms(peer: str, body: str, at: int, direction: str = "in", **extra: object) -> HistoryMessage:
+    return HistoryMessage(
+        kind="sms",
+        direction="in" if direction == "in" else "out",
+        peers=(peer,),
+        sender=peer if direction == "in" else "",
+        body=body,
+        at_ms=at,
+        read=bool(extra.pop("read", True)),
+        state="received" if direction == "in" else "sent",
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def test_a_version_1_database_is_migrated_with_its_data(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+    migrate(db, upto=1)
+    db.execute("INSERT INTO conversations (peers, name, last_at) VALUES ('+15550100', 'Ana', 5)")
+    db.execute("INSERT INTO conversations (peers, last_at) VALUES ('+15550101,+15550102', 6)")
+    for at, body in ((5, "same ms one"), (5, "same ms two"), (6, "group hello")):
+        db.execute(
+            "INSERT INTO messages (conv, dir, sender, body, at, state) "
+            "VALUES (?, 'in', '+15550100', ?, ?, 'received')",
+            (1 if at == 5 else 2, body, at),
+        )
+    db.close()
+
+    store = Store(connect(tmp_path / "t.db"), lambda: NOW)
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    participants = store.db.execute("SELECT conv, number FROM participants ORDER BY 1, 2")
+    assert [tuple(row) for row in participants] == [
+        (1, "+15550100"),
+        (2, "+15550101"),
+        (2, "+15550102"),
+    ]
+    contacts = store.db.execute("SELECT number, name FROM contacts")
+    assert [tuple(row) for row in contacts] == [("+15550100", "Ana")]
+    keys = [row[0] for row in store.db.execute("SELECT sort_key FROM messages ORDER BY id")]
+    assert keys == [5 << SORT_BITS, (5 << SORT_BITS) + 1, 6 << SORT_BITS]
+    assert [m.msg_id for m in search(store.db, "hello")[0]] == [3]
+
+
+def test_sort_keys_are_unique_and_in_time_order(store: Store) -> None:
+    ids = [store.add_incoming("+15550100", f"t{i}", at, f"s{i}") for i, at in enumerate([9, 9, 3])]
+    keys = [
+        store.db.execute("SELECT sort_key FROM messages WHERE id = ?", (i,)).fetchone()[0]
+        for i in ids
+    ]
+    assert keys == [9 << SORT_BITS, (9 << SORT_BITS) + 1, 3 << SORT_BITS]
+
+
+def test_pages_of_conversations_and_of_a_thread_have_no_gaps_or_repeats(store: Store) -> None:
+    rng = random.Random(7)
+    for i in range(230):
+        peer = f"+1555011{rng.randrange(60):02d}"
+        store.add_incoming(peer, f"text {i}", rng.randrange(10**6), f"s{i}")
+    seen: list[int] = []
+    before = None
+    while page := store.conversations_page(before, limit=7):
+        seen += [c.id for c in page]
+        before = (page[-1].last_at, page[-1].id)
+    expected = store.db.execute(
+        "SELECT id FROM conversations ORDER BY last_at DESC, id DESC"
+    ).fetchall()
+    assert seen == [row[0] for row in expected]
+
+    conv = store.db.execute(
+        "SELECT conv FROM messages GROUP BY conv ORDER BY count(*) DESC LIMIT 1"
+    ).fetchone()[0]
+    got: list[int] = []
+    cursor = None
+    while page_m := store.thread_page(conv, cursor, limit=3):
+        got += [m.id for m in page_m]
+        cursor = (page_m[-1].at, page_m[-1].id)
+    expected = store.db.execute(
+        "SELECT id FROM messages WHERE conv = ? ORDER BY at DESC, id DESC", (conv,)
+    ).fetchall()
+    assert got == [row[0] for row in expected]
+    assert len(got) > 3
+
+
+def test_archived_conversations_leave_the_list(store: Store) -> None:
+    store.add_incoming("+15550100", "a", 1, "a")
+    store.add_incoming("+15550101", "b", 2, "b")
+    store.db.execute("UPDATE conversations SET archived = 1 WHERE peers = '+15550101'")
+    assert [c.peers for c in store.conversations_page()] == [["+15550100"]]
+
+
+@pytest.mark.parametrize(
+    ("typed", "expression"),
+    [
+        ("hello", '"hello"*'),
+        ("hello wor", '"hello" "wor"*'),
+        ('"see you" soon', '"see you" "soon"*'),
+        ('say "see you"', '"say" "see you"'),
+        ("AND OR NOT", '"AND" "OR" "NOT"*'),
+        ('he said "hi', '"he" "said" """hi"*'),
+        ("- * ( )", None),
+        ("", None),
+    ],
+)
+def test_what_people_type_becomes_a_safe_match_expression(
+    typed: str, expression: str | None
+) -> None:
+    assert match_expression(typed) == expression
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_no_typed_text_breaks_the_search(typed: str) -> None:
+    matches, more = search(_memory_store().db, typed)
+    assert isinstance(matches, list)
+    assert not more
+
+
+def _memory_store() -> Store:
+    db = sqlite3.connect(":memory:", isolation_level=None)
+    db.row_factory = sqlite3.Row
+    migrate(db)
+    store = Store(db, lambda: NOW)
+    store.add_incoming("+15550100", 'Dinner at 8? Café Noir, "usual" table (AND) -- ok*', 5, "x")
+    return store
+
+
+def test_search_is_newest_first_with_highlights_and_pages(store: Store) -> None:
+    for i in range(12):
+        store.add_incoming("+15550100", f"pizza night number {i}", 1000 + i, f"p{i}")
+    store.add_incoming("+15550101", "Café crème tonight?", 5000, "c")
+    store.add_incoming("+15550101", "nothing to see", 6000, "n")
+
+    first, more = search(store.db, "pizza", limit=5)
+    assert more
+    assert [m.at for m in first] == [1011, 1010, 1009, 1008, 1007]
+    assert first[0].snippet == "\x02pizza\x03 night number 11"
+    rest: list[int] = []
+    before = first[-1].key
+    while True:
+        page, more = search(store.db, "pizza", before=before, limit=5)
+        rest += [m.at for m in page]
+        if not more:
+            break
+        before = page[-1].key
+    assert rest == [1006, 1005, 1004, 1003, 1002, 1001, 1000]
+
+    # Accents do not matter; the last word is a prefix while it is typed.
+    assert [m.snippet for m in search(store.db, "creme")[0]] == ["Café \x02crème\x03 tonight?"]
+    assert [m.at for m in search(store.db, "ton")[0]] == [5000]
+    assert search(store.db, '"night number 3"')[0][0].at == 1003
+    assert search(store.db, "pizza crème")[0] == []
+
+
+def test_import_writes_messages_conversations_attachments_and_names(
+    store: Store, tmp_path: Path
+) -> None:
+    files = AttachmentFiles(tmp_path / "attachments")
+    history = [
+        _sms("+15550100", "hi there", 1000, names={"+15550100": "Ana"}),
+        _sms("+15550100", "hello back", 2000, direction="out"),
+        _sms("+15550100", "unread one", 3000, read=False),
+        HistoryMessage(
+            kind="mms",
+            direction="in",
+            peers=("+15550101", "+15550102"),
+            sender="+15550102",
+            body="",
+            at_ms=4000,
+            read=True,
+            state="received",
+            attachments=(
+                Attachment("image/png", "cat.png", PNG),
+                Attachment("image/jpeg", "broken.jpg", None, "corrupt base64"),
+            ),
+        ),
+    ]
+    progress: list[int] = []
+    result = HistoryImport(store, files, batch=3, progress=progress.append).run(history)
+    assert (result.messages, result.duplicates, result.attachments, result.broken) == (4, 0, 1, 1)
+    assert len(result.conversations) == 2
+    assert progress == [3, 1]
+
+    ana, group = store.conversations_page()[::-1]
+    assert (ana.name, ana.snippet, ana.unread, ana.last_at) == ("Ana", "unread one", 1, 3000)
+    assert (group.peers, group.snippet) == (["+15550101", "+15550102"], "📷 Photo")
+    rows = store.db.execute(
+        "SELECT content_type, size, sha256, broken FROM attachments ORDER BY seq"
+    ).fetchall()
+    assert rows[0]["size"] == len(PNG)
+    assert files.path(rows[0]["sha256"]).read_bytes() == PNG
+    assert files.path(rows[0]["sha256"]).stat().st_mode & 0o777 == 0o600
+    assert (rows[1]["sha256"], rows[1]["broken"]) == (None, "corrupt base64")
+    # One event per conversation per batch, not one per message.
+    kinds = [row[0] for row in store.db.execute("SELECT kind FROM events")]
+    assert "msg" not in kinds
+
+    again = HistoryImport(store, files).run(history)
+    assert (again.messages, again.duplicates) == (0, 4)
+    assert store.db.execute("SELECT count(*) FROM messages").fetchone()[0] == 4
+
+
+def test_export_then_import_into_a_fresh_store_round_trips(store: Store, tmp_path: Path) -> None:
+    files = AttachmentFiles(tmp_path / "a1")
+    store.add_incoming("+15550100", "live text", 500, "live")
+    history = [
+        _sms("+15550100", "imported", 1000, names={"+15550100": "Ana"}),
+        HistoryMessage(
+            kind="mms",
+            direction="out",
+            peers=("+15550101", "+15550102"),
+            sender="",
+            body="look",
+            at_ms=2000,
+            read=True,
+            state="delivered",
+            subject="Trip",
+            attachments=(Attachment("image/png", "cat.png", PNG),),
+        ),
+    ]
+    HistoryImport(store, files).run(history)
+    exported = list(export_history(store, files))
+    assert [m.body for m in exported] == ["live text", "imported", "look"]
+    assert exported[1:] == history
+
+    fresh = Store(connect(tmp_path / "fresh.db"), lambda: NOW)
+    fresh_files = AttachmentFiles(tmp_path / "a2")
+    first = HistoryImport(fresh, fresh_files).run(exported)
+    assert first.messages == 3
+    assert list(export_history(fresh, fresh_files)) == exported
+    # Exported records dedupe against the store they came from, live texts included.
+    back = HistoryImport(store, files).run(exported)
+    assert (back.messages, back.duplicates) == (0, 3)
+    assert {source_id(m) for m in exported[1:]} <= {
+        row[0] for row in store.db.execute("SELECT source_id FROM messages")
+    }
