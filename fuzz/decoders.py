@@ -31,7 +31,12 @@ def _code(data: bytes) -> None:
     pairing.normalize_code(data.decode("utf-8", "replace"))
 
 
-DECODERS = (frames.decode_frame, messages.decode, session.unpad, _offer, _code)
+def _refused_send(data: bytes) -> None:
+    cmid = messages.refused_send(data)  # never raises: None or a well-formed cmid
+    assert cmid is None or (len(cmid) == 32 and set(cmid) <= set("0123456789abcdef"))
+
+
+DECODERS = (frames.decode_frame, messages.decode, session.unpad, _offer, _code, _refused_send)
 
 
 def test_one_input(data: bytes) -> None:

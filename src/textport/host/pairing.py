@@ -98,7 +98,8 @@ async def pair(
     http = http or aiohttp.ClientSession()
     relay = offer.relay if offer is not None else identity.relay
     try:
-        async with http.ws_connect(relay, max_msg_size=frames.MAX_FRAME) as ws:
+        # aiohttp refuses a message of exactly max_msg_size bytes: allow a full frame.
+        async with http.ws_connect(relay, max_msg_size=frames.MAX_FRAME + 1) as ws:
             channel = _Channel(ws)
             if offer is not None:
                 if made_offer:

@@ -5,6 +5,11 @@
     relay -> host   DATA(link) IK message 1 -> DATA(link) IK message 2 (known key only)
     relay -> host   DATA(link) transport    -> DeviceSession.handle
 
+A frame or message that fails a check ends only its own link, with the error code as
+the close reason and a log line that names the link, the code and the stage, never the
+content. A ``send`` that decrypts but cannot be accepted as it is (a bad number, a body
+too long) is answered with ``error{ref: cmid}`` and its session goes on.
+
 Connects out (works behind NAT), reconnects with exponential backoff and full jitter,
 and re-registers every active device's token after each (re)connection: the relay
 keeps no state worth trusting.
@@ -83,7 +88,10 @@ class RelayLink:
 
     async def _connect_once(self, http: aiohttp.ClientSession) -> None:
         async with http.ws_connect(
-            self._identity.relay, heartbeat=20, max_msg_size=frames.MAX_FRAME
+            # aiohttp refuses a message of exactly max_msg_size bytes: allow a full frame.
+            self._identity.relay,
+            heartbeat=20,
+            max_msg_size=frames.MAX_FRAME + 1,
         ) as ws:
             await ws.send_bytes(
                 frames.encode_control(
@@ -111,9 +119,16 @@ class RelayLink:
                 log.info("connected to the relay")
                 self.connected.set()
                 async for message in ws:
-                    if message.type != aiohttp.WSMsgType.BINARY:
-                        break
-                    self._dispatch(frames.decode_frame(message.data))
+                    if message.type == aiohttp.WSMsgType.BINARY:
+                        self._dispatch(frames.decode_frame(message.data))
+                        continue
+                    if message.type == aiohttp.WSMsgType.ERROR:  # e.g. a frame over the limit
+                        log.warning("relay connection lost: %s", message.data)
+                    else:
+                        log.warning("relay connection lost: a %s message", message.type.name)
+                    break
+                else:
+                    log.warning("the relay closed the connection (code %s)", ws.close_code)
             finally:
                 self.connected.clear()
                 self._ws = None
@@ -150,8 +165,17 @@ class RelayLink:
     # ------------------------------------------------------------ devices at the relay
 
     def sync_devices(self) -> None:
-        """Allow exactly the active devices' tokens; end the sessions of revoked ones."""
+        """Allow exactly the active devices' tokens; end the sessions of revoked ones.
+
+        A revoked device's session gets ``bye{revoked}`` and its link is closed before
+        its token is unregistered: the relay drops a link's frames once it unregisters it.
+        """
         active = {d.token_hash for d in self._devices() if d.status == "active"}
+        for link in list(self.links.values()):
+            if link.device is not None and link.device.token_hash not in active:
+                self._send(link, wire.Bye(reason="revoked"))
+                self._close(link, "revoked")
+                log.info("device %s revoked on link %d", link.device.id.hex()[:8], link.id)
         for token_hash in active - self._registered:
             self._queue(
                 frames.encode_control(frames.RegisterOp(token_hash=derive.b64url(token_hash)))
@@ -161,10 +185,6 @@ class RelayLink:
                 frames.encode_control(frames.UnregisterOp(token_hash=derive.b64url(token_hash)))
             )
         self._registered = active
-        for link in list(self.links.values()):
-            if link.device is not None and link.device.token_hash not in active:
-                self._send(link, wire.Bye(reason="revoked"))
-                self._close(link, "revoked")
 
     # ------------------------------------------------------------ frames from the relay
 
@@ -179,27 +199,46 @@ class RelayLink:
                     link_id, session.host_handshake(self._identity.key, self._identity.room)
                 )
             case frames.ClosedOp(link=link_id):
-                self.links.pop(link_id, None)
+                if self.links.pop(link_id, None) is not None:
+                    log.info("link %d ended at the relay", link_id)
             case frames.ErrorOp(code=code, message=message):
                 log.warning("relay error %s: %s", code, message)
             case _:
                 log.warning("unexpected %s from the relay", type(frame).__name__)
 
     def _on_data(self, link: Link, payload: bytes) -> None:
+        stage = "handshake" if link.transport is None else "transport message"
         try:
             if link.transport is None:
                 self._handshake(link, payload)
-            else:
-                message = link.transport.open(payload)
+                return
+            message = self._open(link, link.transport, payload)
+            if message is not None:
                 assert link.sync is not None
                 link.sync.handle(message)
         except TextportError as exc:
-            log.info("link %d closed: %s (%s)", link.id, exc.code, type(exc).__name__)
+            log.info(
+                "link %d closed: %s in a %s (%s)", link.id, exc.code, stage, type(exc).__name__
+            )
             if link.transport is not None and not link.transport.closed:
                 self._send(
                     link, wire.Error(code=exc.code.value, message=exc.message[:500], ref=None)
                 )
+                link.transport.close()
             self._close(link, exc.code.value)
+
+    def _open(self, link: Link, transport: session.Session, payload: bytes) -> wire.Message | None:
+        """Decrypt and decode; None when a refused ``send`` was answered by its cmid."""
+        body = transport.open_body(payload)  # any failure here closes the session
+        try:
+            return wire.decode(body)
+        except ProtocolError as exc:
+            cmid = wire.refused_send(body)
+            if cmid is None:
+                raise
+            log.info("link %d: refused a send: %s", link.id, exc.code)
+            self._send(link, wire.Error(code=exc.code.value, message=_refusal(exc), ref=cmid))
+            return None
 
     def _handshake(self, link: Link, payload: bytes) -> None:
         link.handshake.read(payload)
@@ -233,3 +272,12 @@ class RelayLink:
                     link.sync.push()
                 except TextportError as exc:
                     self._close(link, exc.code.value)
+
+
+def _refusal(exc: ProtocolError) -> str:
+    """What the device shows under a text the host refused."""
+    if exc.code == ErrorCode.INVALID_NUMBER:
+        return "A recipient is not a phone number: use + and the country code, or a short code."
+    if exc.code == ErrorCode.BODY_TOO_LONG:
+        return f"This text is longer than {wire.MAX_BODY_CHARS} characters."
+    return f"The host could not read this text: {exc.message}"[:500]

@@ -299,6 +299,29 @@ def decode(body: bytes) -> Message:
         raise ProtocolError(f"malformed message: {exc}", ErrorCode.BAD_MESSAGE) from exc
 
 
+class _SendHead(msgspec.Struct):
+    t: str
+    cmid: Cmid
+
+
+_send_head: msgspec.json.Decoder[_SendHead] = msgspec.json.Decoder(_SendHead)
+
+
+def refused_send(body: bytes) -> str | None:
+    """The ``cmid`` of a body that :func:`decode` refused, if it is a ``send`` with one.
+
+    A receiver answers such a send with ``error{ref: cmid}`` (docs/protocol.md section 9)
+    so that the device fails that one text rather than resending it on every connect.
+    None when the body is not a JSON object whose ``t`` is ``send`` and whose ``cmid`` is
+    well formed.
+    """
+    try:
+        head = _send_head.decode(body)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return None
+    return head.cmid if head.t == "send" else None
+
+
 def _code_for(error: str) -> ErrorCode:
     match = _PATH.search(error)  # msgspec ends its message with the path; values may quote it
     field = match.group(1) if match else ""
