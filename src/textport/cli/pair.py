@@ -12,7 +12,7 @@ from textport.errors import ConfigError
 from textport.host import control, pairing
 from textport.host.identity import load_identity
 from textport.protocol import derive
-from textport.protocol.pairing import PairingOffer
+from textport.protocol.pairing import PairingOffer, normalize_code
 from textport.store.db import connect
 from textport.store.store import Store
 
@@ -43,6 +43,8 @@ async def pair(code: str | None, data: Path, link: bool, yes: bool) -> None:
     offer = None
     if "textport-pair:" in code:
         offer = PairingOffer.parse(code, now=time.time(), allowed_relays=[identity.relay])
+    else:
+        normalize_code(code)  # a mistyped code is refused before anything else happens
 
     async def confirm(request: pairing.Request) -> bool:
         name = click.unstyle(request.device_name)

@@ -94,6 +94,8 @@ async def pair(
     http: aiohttp.ClientSession | None = None,
 ) -> Paired:
     """Run one pairing to the end; raises TextportError with a code on any refusal."""
+    if offer is None and code is not None:
+        pairing.normalize_code(code)  # refuse a malformed code before connecting
     owns_http = http is None
     http = http or aiohttp.ClientSession()
     relay = offer.relay if offer is not None else identity.relay
