@@ -37,6 +37,7 @@ class ErrorCode(StrEnum):
     REKEY_REQUIRED = "rekey_required"
     INVALID_NUMBER = "invalid_number"
     BODY_TOO_LONG = "body_too_long"
+    BAD_FILE = "bad_file"
     INTERNAL = "internal"
 
 
@@ -84,3 +85,13 @@ class TransportError(TextportError):
 
 class ConfigError(TextportError):
     """A setting or file given by the user is missing or invalid."""
+
+
+class BackupError(TextportError):
+    """A file given to import is not a message backup at all (not XML, another root).
+
+    A backup that is damaged part-way is not an error: its reader keeps every message
+    before the damage and reports where it is.
+    """
+
+    default_code = ErrorCode.BAD_FILE
