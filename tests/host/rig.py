@@ -306,7 +306,9 @@ def run(scenario: Callable[[], Coroutine[Any, Any, None]]) -> None:
 
 
 def log_text(records: list[logging.LogRecord]) -> str:
-    return "\n".join(record.getMessage() for record in records)
+    """The records as a log file shows them, tracebacks included."""
+    formatter = logging.Formatter("%(levelname)s %(name)s: %(message)s")
+    return "\n".join(formatter.format(record) for record in records)
 
 
 def assert_clean(text: str, secrets_: list[str]) -> None:

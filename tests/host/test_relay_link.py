@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -451,6 +452,45 @@ def test_a_send_the_host_cannot_accept_is_refused_by_cmid_and_the_session_goes_o
     run(capture)
     assert code in log_text(caplog.records)
     assert_clean(log_text(caplog.records), secrets)
+
+
+def test_a_failure_while_handling_one_message_closes_only_that_link_as_internal(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A disk error (or a bug) on one device's message must not take the host off the relay."""
+    caplog.set_level(logging.INFO)
+
+    def disk_error(_conv: int) -> bool:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    async def scenario() -> list[str]:
+        async with running_host(tmp_path) as rig:
+            _history(rig)
+            good = await rig.paired("Good")
+            await good.start()
+            unlucky = await rig.paired("Unlucky")
+            await unlucky.start()
+            monkeypatch.setattr(rig.store, "mark_read", disk_error)
+            await unlucky.send(wire.Read(conv=1))
+            error = await unlucky.recv()
+            assert isinstance(error, wire.Error), error
+            assert (error.code, error.ref) == ("internal", None)
+            await unlucky.expect_closed("session_closed", "internal")
+            await until(lambda: len(rig.link.links) == 1, "the host to drop the link")
+            assert rig.link.connected.is_set()
+            monkeypatch.undo()
+            await _still_served(rig, good, 30)
+            return _secrets(rig, good, unlucky)
+
+    secrets: list[str] = []
+
+    async def capture() -> None:
+        secrets.extend(await scenario())
+
+    run(capture)
+    text = log_text(caplog.records)
+    assert "disk I/O error" in text
+    assert_clean(text, secrets)
 
 
 # ---------------------------------------------------------------- frames at the size limit

@@ -7,8 +7,9 @@
 
 A frame or message that fails a check ends only its own link, with the error code as
 the close reason and a log line that names the link, the code and the stage, never the
-content. A ``send`` that decrypts but cannot be accepted as it is (a bad number, a body
-too long) is answered with ``error{ref: cmid}`` and its session goes on.
+content; so does a failure while handling one (``internal``, logged with its traceback).
+A ``send`` that decrypts but cannot be accepted as it is (a bad number, a body too long)
+is answered with ``error{ref: cmid}`` and its session goes on.
 
 Connects out (works behind NAT), reconnects with exponential backoff and full jitter,
 and re-registers every active device's token after each (re)connection: the relay
@@ -220,12 +221,17 @@ class RelayLink:
             log.info(
                 "link %d closed: %s in a %s (%s)", link.id, exc.code, stage, type(exc).__name__
             )
-            if link.transport is not None and not link.transport.closed:
-                self._send(
-                    link, wire.Error(code=exc.code.value, message=exc.message[:500], ref=None)
-                )
-                link.transport.close()
-            self._close(link, exc.code.value)
+            self._end(link, exc.code, exc.message)
+        except Exception:  # a bug or a disk error: end this link, keep serving the others
+            log.exception("link %d closed: internal error in a %s", link.id, stage)
+            self._end(link, ErrorCode.INTERNAL, "the host failed; see its log")
+
+    def _end(self, link: Link, code: ErrorCode, message: str) -> None:
+        """Tell the device why (when its session still works), then close its link."""
+        if link.transport is not None and not link.transport.closed:
+            self._send(link, wire.Error(code=code.value, message=message[:500], ref=None))
+            link.transport.close()
+        self._close(link, code.value)
 
     def _open(self, link: Link, transport: session.Session, payload: bytes) -> wire.Message | None:
         """Decrypt and decode; None when a refused ``send`` was answered by its cmid."""
@@ -271,7 +277,11 @@ class RelayLink:
                 try:
                     link.sync.push()
                 except TextportError as exc:
+                    log.info("link %d closed: %s while pushing events", link.id, exc.code)
                     self._close(link, exc.code.value)
+                except Exception:
+                    log.exception("link %d closed: internal error while pushing events", link.id)
+                    self._end(link, ErrorCode.INTERNAL, "the host failed; see its log")
 
 
 def _refusal(exc: ProtocolError) -> str:
