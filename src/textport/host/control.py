@@ -2,6 +2,7 @@
 
     POST /devices/sync   pick up devices paired or revoked by another process
     POST /pair/link      make a pairing link (the host waits in its channel)
+    POST /store/changed  another process wrote to the store (an import): push the news
 
 Only the user who owns the data folder can reach it; nothing here crosses a network.
 """
@@ -27,16 +28,19 @@ class ControlServer:
         *,
         devices_changed: Callable[[], Awaitable[bool]],
         make_link: Callable[[], Awaitable[str]],
+        store_changed: Callable[[], None],
     ) -> None:
         self._path = folder / SOCKET_NAME
         self._devices_changed = devices_changed
         self._make_link = make_link
+        self._store_changed = store_changed
         self._runner: web.AppRunner | None = None
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/devices/sync", self._sync)
         app.router.add_post("/pair/link", self._link)
+        app.router.add_post("/store/changed", self._changed)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         if self._path.exists():
@@ -57,6 +61,10 @@ class ControlServer:
 
     async def _link(self, _request: web.Request) -> web.Response:
         return web.json_response({"link": await self._make_link()})
+
+    async def _changed(self, _request: web.Request) -> web.Response:
+        self._store_changed()
+        return web.json_response({})
 
 
 async def call(folder: Path, path: str) -> dict[str, object]:

@@ -69,7 +69,10 @@ class Host:
         self.outbox = OutboxWorker(self.store, self.transport, self.changed)
         self._tasks: set[asyncio.Task[None]] = set()
         self.control = ControlServer(
-            settings.data, devices_changed=self._devices_flushed, make_link=self.make_link
+            settings.data,
+            devices_changed=self._devices_flushed,
+            make_link=self.make_link,
+            store_changed=self.changed,
         )
 
     async def start(self) -> None:

@@ -1,25 +1,25 @@
 """History in bulk: import records from a backup, export them back, without duplicates.
 
-An imported message's ``source_id`` is ``import:`` plus a hash of what it says (kind,
-direction, participants, sender, time, text, attachments), and a message whose
-conversation, time, direction and text are already stored is skipped, so importing the
-same file again, or a file exported from this store, adds nothing. Messages are written in batches,
-one transaction each; a batch appends one ``conv`` event per conversation it touched
-rather than one event per message, so a million imported texts do not become a million
-events for every paired device to replay (devices page history on demand).
+A message whose conversation, time (to the millisecond), direction and text are already
+stored is skipped (one lookup in the thread index), so importing the same file again, a
+file with repeated entries, or a file exported from this store, adds nothing.
+
+Messages are written in batches, one transaction each; a batch appends one ``conv``
+event per conversation it touched rather than one event per message, so a million
+imported texts do not become a million events for every paired device to replay
+(devices page history on demand).
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
-from textport.protocol import messages as wire
+from textport.errors import StoreError
 from textport.store.attachments import AttachmentFiles
 from textport.store.backup.records import Attachment, HistoryMessage, HistoryState
 from textport.store.db import transaction
-from textport.store.store import Store
+from textport.store.store import SORT_BITS, Store
 
 BATCH = 5000
 
@@ -34,26 +34,6 @@ class ImportResult:
     """Attachments kept as a broken placeholder (their bytes were unreadable)."""
 
 
-def source_id(message: HistoryMessage) -> str:
-    """The dedupe key of an imported message: the same for the same message, re-exported."""
-    digest = hashlib.sha256()
-    for value in (
-        message.kind,
-        message.direction,
-        ",".join(message.peers),
-        message.sender,
-        str(message.at_ms),
-        message.body,
-    ):
-        digest.update(value.encode("utf-8", "surrogatepass") + b"\x00")
-    for attachment in message.attachments:
-        digest.update(attachment.content_type.encode() + b"\x00")
-        if attachment.data is not None:
-            digest.update(hashlib.sha256(attachment.data).digest())
-        digest.update(b"\x01")
-    return "import:" + digest.hexdigest()[:40]
-
-
 def snippet(body: str, attachments: Iterable[str]) -> str:
     """What the conversation list shows for a message: its text, or what it carries."""
     if body.strip():
@@ -62,13 +42,6 @@ def snippet(body: str, attachments: Iterable[str]) -> str:
     if not types:
         return ""
     return "📷 Photo" if types[0].startswith("image/") else "📎 Attachment"
-
-
-@dataclass
-class _Touched:
-    at: int = 0
-    snippet: str = ""
-    unread: int = 0
 
 
 class HistoryImport:
@@ -87,6 +60,7 @@ class HistoryImport:
         self._batch = batch
         self._progress = progress
         self._convs: dict[tuple[str, ...], int] = {}
+        self._named: set[str] = set()
         self.result = ImportResult()
 
     def run(self, messages: Iterable[HistoryMessage]) -> ImportResult:
@@ -101,88 +75,142 @@ class HistoryImport:
         return self.result
 
     def _write(self, batch: list[HistoryMessage]) -> None:
+        """One batch in one transaction, set-wise: a query per conversation for repeats,
+        one for the sort keys in use, ``executemany`` for the rows, one for the index."""
         db = self._store.db
-        touched: dict[int, _Touched] = {}
         # Attachment bytes first, durable before the rows that name them commit.
         stored = [[self._put(a) for a in message.attachments] for message in batch]
         self._files.flush()
         with transaction(db):
-            for message, attachments in zip(batch, stored, strict=True):
-                conv = self._conversation(message)
-                if self._stored(conv, message):
-                    self.result.duplicates += 1
-                    continue
-                state: wire.State = message.state
-                cursor = db.execute(
-                    "INSERT OR IGNORE INTO messages (conv, dir, sender, body, at, state, "
-                    "source_id, kind, subject, sort_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        conv,
-                        message.direction,
-                        message.sender,
-                        message.body,
-                        message.at_ms,
-                        state,
-                        source_id(message),
-                        message.kind,
-                        message.subject,
-                        self._store.sort_key(message.at_ms),
-                    ),
-                )
-                if not cursor.rowcount:
-                    self.result.duplicates += 1
-                    continue
-                msg_id = cursor.lastrowid
-                db.executemany(
-                    "INSERT INTO attachments (msg_id, seq, content_type, name, size, sha256, "
-                    "broken) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (msg_id, seq, a.content_type, a.name, size, digest, a.broken)
-                        for seq, (a, (digest, size)) in enumerate(
-                            zip(message.attachments, attachments, strict=True)
-                        )
-                    ],
-                )
-                for attachment in message.attachments:
-                    if attachment.data is None:
-                        self.result.broken += 1
-                    else:
-                        self.result.attachments += 1
-                self.result.messages += 1
-                self.result.conversations.add(conv)
-                for number, name in message.names.items():
-                    db.execute(
-                        "INSERT OR IGNORE INTO contacts (number, name) VALUES (?, ?)",
-                        (number, name),
+            convs = [self._conversation(message) for message in batch]
+            fresh = self._fresh(batch, convs)
+            keys = self._sort_keys(batch, fresh)
+            first = int(db.execute("SELECT coalesce(max(id), 0) + 1 FROM messages").fetchone()[0])
+            plain = [i for i in fresh if not batch[i].attachments]
+            db.executemany(
+                "INSERT INTO messages (conv, dir, sender, body, at, state, kind, subject, "
+                "sort_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [_row(convs[i], batch[i], keys[i]) for i in plain],
+            )
+            for i in fresh:
+                if batch[i].attachments:
+                    cursor = db.execute(
+                        "INSERT INTO messages (conv, dir, sender, body, at, state, kind, "
+                        "subject, sort_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        _row(convs[i], batch[i], keys[i]),
                     )
-                seen = touched.setdefault(conv, _Touched())
-                if message.at_ms >= seen.at:
-                    seen.at = message.at_ms
-                    seen.snippet = snippet(
-                        message.body, (a.content_type for a in message.attachments)
-                    )
-                if message.direction == "in" and not message.read:
-                    seen.unread += 1
-            for conv, seen in touched.items():
-                self._store.touch_conversation(conv, seen.at, seen.snippet, seen.unread)
+                    self._attach(cursor.lastrowid, batch[i], stored[i])
+            # This transaction holds the only write lock: every id from ``first`` on is
+            # this batch's. One statement indexes them all.
+            db.execute(
+                "INSERT INTO messages_fts (rowid, body) "
+                "SELECT sort_key, body FROM messages WHERE id >= ?",
+                (first,),
+            )
+            self._contacts(batch[i] for i in fresh)
+            self._store.touch_conversations(_touched(batch, convs, fresh))
+        self.result.messages += len(fresh)
+        self.result.duplicates += len(batch) - len(fresh)
+        self.result.conversations.update(convs[i] for i in fresh)
         if self._progress is not None:
             self._progress(len(batch))
 
-    def _stored(self, conv: int, message: HistoryMessage) -> bool:
-        """The same text at the same time is already here (e.g. a live one, re-imported)."""
-        return (
-            self._store.db.execute(
-                "SELECT 1 FROM messages WHERE conv = ? AND at = ? AND dir = ? AND body = ?",
-                (conv, message.at_ms, message.direction, message.body),
-            ).fetchone()
-            is not None
+    def _fresh(self, batch: list[HistoryMessage], convs: list[int]) -> list[int]:
+        """Indexes of the batch's messages not stored yet: the same conversation, time to
+        the millisecond, direction and text mean the same message (imported before, a
+        repeat in the file, or a live text exported and imported back)."""
+        spans: dict[int, tuple[int, int]] = {}
+        for conv, message in zip(convs, batch, strict=True):
+            low, high = spans.get(conv, (message.at_ms, message.at_ms))
+            spans[conv] = (min(low, message.at_ms), max(high, message.at_ms))
+        db = self._store.db
+        db.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS import_spans "
+            "(conv INTEGER PRIMARY KEY, low INTEGER NOT NULL, high INTEGER NOT NULL)"
         )
+        db.execute("DELETE FROM import_spans")
+        db.executemany(
+            "INSERT INTO import_spans (conv, low, high) VALUES (?, ?, ?)",
+            [(conv, low, high) for conv, (low, high) in spans.items()],
+        )
+        seen: set[tuple[int, int, str, str]] = {
+            (row[0], row[1], row[2], row[3])
+            for row in db.execute(
+                # CROSS JOIN keeps the spans outside: a seek per conversation into the
+                # thread index, where the planner would otherwise scan every message.
+                "SELECT m.conv, m.at, m.dir, m.body FROM import_spans s "
+                "CROSS JOIN messages m ON m.conv = s.conv AND m.at BETWEEN s.low AND s.high"
+            )
+        }
+        fresh = []
+        for i, (conv, message) in enumerate(zip(convs, batch, strict=True)):
+            identity = (conv, message.at_ms, message.direction, message.body)
+            if identity not in seen:
+                seen.add(identity)
+                fresh.append(i)
+        return fresh
+
+    def _sort_keys(self, batch: list[HistoryMessage], fresh: list[int]) -> dict[int, int]:
+        """A free sort key for each new message, by its index in the batch."""
+        if not fresh:
+            return {}
+        times = [batch[i].at_ms for i in fresh]
+        used: dict[int, int] = {}
+        for (key,) in self._store.db.execute(
+            "SELECT sort_key FROM messages WHERE sort_key BETWEEN ? AND ?",
+            (min(times) << SORT_BITS, ((max(times) + 1) << SORT_BITS) - 1),
+        ):
+            at = key >> SORT_BITS
+            used[at] = max(used.get(at, key), key)
+        keys: dict[int, int] = {}
+        for i, at in zip(fresh, times, strict=True):
+            last = used.get(at)
+            key = at << SORT_BITS if last is None else last + 1
+            if key >> SORT_BITS != at:
+                raise StoreError(f"over {1 << SORT_BITS} messages in one millisecond ({at})")
+            used[at] = keys[i] = key
+        return keys
+
+    def _contacts(self, messages: Iterable[HistoryMessage]) -> None:
+        names = []
+        for message in messages:
+            for number, name in message.names.items():
+                if number not in self._named:
+                    self._named.add(number)
+                    names.append((number, name))
+        self._store.db.executemany(
+            "INSERT OR IGNORE INTO contacts (number, name) VALUES (?, ?)", names
+        )
+
+    def _attach(
+        self,
+        msg_id: int | None,
+        message: HistoryMessage,
+        stored: list[tuple[bytes | None, int]],
+    ) -> None:
+        self._store.db.executemany(
+            "INSERT INTO attachments (msg_id, seq, content_type, name, size, sha256, broken) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (msg_id, seq, a.content_type, a.name, size, digest, a.broken)
+                for seq, (a, (digest, size)) in enumerate(
+                    zip(message.attachments, stored, strict=True)
+                )
+            ],
+        )
+        for attachment in message.attachments:
+            if attachment.data is None:
+                self.result.broken += 1
+            else:
+                self.result.attachments += 1
 
     def _conversation(self, message: HistoryMessage) -> int:
         conv = self._convs.get(message.peers)
         if conv is None:
-            name = message.names.get(message.peers[0]) if len(message.peers) == 1 else None
-            conv = self._store.conversation_for(message.peers, name)
+            conv = self._store.find_conversation(message.peers)
+            if conv is None:
+                name = message.names.get(message.peers[0]) if len(message.peers) == 1 else None
+                conv = self._store.conversation_for(message.peers, name)
             self._convs[message.peers] = conv
         return conv
 
@@ -190,6 +218,45 @@ class HistoryImport:
         if attachment.data is None:
             return None, 0
         return self._files.put(attachment.data), len(attachment.data)
+
+
+def _row(
+    conv: int, message: HistoryMessage, key: int
+) -> tuple[int, str, str, str, int, str, str, str | None, int]:
+    return (
+        conv,
+        message.direction,
+        message.sender,
+        message.body,
+        message.at_ms,
+        message.state,
+        message.kind,
+        message.subject,
+        key,
+    )
+
+
+def _touched(
+    batch: list[HistoryMessage], convs: list[int], fresh: list[int]
+) -> list[tuple[int, int, str, int]]:
+    """Per conversation: its newest new message (for the list) and how many are unread."""
+    newest: dict[int, HistoryMessage] = {}
+    unread: dict[int, int] = {}
+    for i in fresh:
+        conv, message = convs[i], batch[i]
+        if conv not in newest or message.at_ms >= newest[conv].at_ms:
+            newest[conv] = message
+        if message.direction == "in" and not message.read:
+            unread[conv] = unread.get(conv, 0) + 1
+    return [
+        (
+            conv,
+            message.at_ms,
+            snippet(message.body, (a.content_type for a in message.attachments)),
+            unread.get(conv, 0),
+        )
+        for conv, message in newest.items()
+    ]
 
 
 _EXPORTED_STATE: dict[str, HistoryState] = {

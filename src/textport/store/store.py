@@ -96,11 +96,17 @@ class Store:
 
     # ------------------------------------------------------------ conversations
 
+    def find_conversation(self, peers: Iterable[str]) -> int | None:
+        row = self.db.execute(
+            "SELECT id FROM conversations WHERE peers = ?", (peers_key(peers),)
+        ).fetchone()
+        return None if row is None else int(row[0])
+
     def conversation_for(self, peers: Iterable[str], name: str | None = None) -> int:
+        found = self.find_conversation(peers)
+        if found is not None:
+            return found
         key = peers_key(peers)
-        row = self.db.execute("SELECT id FROM conversations WHERE peers = ?", (key,)).fetchone()
-        if row is not None:
-            return int(row[0])
         numbers = key.split(",")
         with transaction(self.db):
             conv = self.db.execute(
@@ -162,13 +168,21 @@ class Store:
         return bool(changed)
 
     def touch_conversation(self, conv: int, at: int, snippet: str, unread: int) -> None:
-        self.db.execute(
-            "UPDATE conversations SET last_at = max(last_at, ?), "
-            "snippet = CASE WHEN ? >= last_at THEN ? ELSE snippet END, unread = unread + ? "
-            "WHERE id = ?",
-            (at, at, snippet[:200], unread, conv),
+        self.touch_conversations([(conv, at, snippet, unread)])
+
+    def touch_conversations(self, changes: list[tuple[int, int, str, int]]) -> None:
+        """New messages in conversations: (conv, newest at, its snippet, unread added)."""
+        self.db.executemany(
+            "UPDATE conversations SET last_at = max(last_at, ?1), "
+            "snippet = CASE WHEN ?1 >= last_at THEN ?2 ELSE snippet END, unread = unread + ?3 "
+            "WHERE id = ?4",
+            [(at, snippet[:200], unread, conv) for conv, at, snippet, unread in changes],
         )
-        self._event("conv", conv)
+        now = self.now_ms()
+        self.db.executemany(
+            "INSERT INTO events (kind, ref, at) VALUES ('conv', ?, ?)",
+            [(conv, now) for conv, _, _, _ in changes],
+        )
 
     # ------------------------------------------------------------ messages
 
@@ -275,6 +289,7 @@ class Store:
     ) -> int:
         """Insert a message, its event and its conversation's new last message, at once."""
         with transaction(self.db):
+            key = self.sort_key(at_ms)
             msg_id = self.db.execute(
                 "INSERT INTO messages (conv, dir, sender, body, at, state, device_id, cmid, "
                 "source_id, kind, subject, sort_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -290,9 +305,10 @@ class Store:
                     source_id,
                     kind,
                     subject,
-                    self.sort_key(at_ms),
+                    key,
                 ),
             ).lastrowid
+            self.index(key, body)
             if msg_id is None:
                 raise StoreError("SQLite returned no id for a new message")
             self._event("msg", msg_id)
@@ -310,6 +326,10 @@ class Store:
         if key >= low + (1 << SORT_BITS):
             raise StoreError("over a million messages in one millisecond; check the clock")
         return key
+
+    def index(self, sort_key: int, body: str) -> None:
+        """Add a new message's text to the full-text index (migration 0002 says why here)."""
+        self.db.execute("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", (sort_key, body))
 
     def set_state(
         self,

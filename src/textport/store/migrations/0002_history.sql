@@ -28,15 +28,42 @@ CREATE TABLE contacts (
 INSERT INTO contacts (number, name)
     SELECT peers, name FROM conversations WHERE name IS NOT NULL AND instr(peers, ',') = 0;
 
-ALTER TABLE messages ADD COLUMN kind TEXT NOT NULL DEFAULT 'sms' CHECK (kind IN ('sms', 'mms'));
-ALTER TABLE messages ADD COLUMN subject TEXT;
--- at * 2^20 + a tie-breaker: unique, and in the order of time, so full-text search reads
--- its index newest first and stops after a page instead of sorting every match.
-ALTER TABLE messages ADD COLUMN sort_key INTEGER;
-UPDATE messages SET sort_key = ranked.key FROM (
-    SELECT id, at * 1048576 + row_number() OVER (PARTITION BY at ORDER BY id) - 1 AS key
-    FROM messages
-) AS ranked WHERE ranked.id = messages.id;
+-- messages is rebuilt (SQLite cannot drop a constraint): the UNIQUE constraints of
+-- version 1 indexed every row, NULLs included; partial indexes hold only the rows that
+-- have a cmid or a source id, which keeps a million-text import off two indexes.
+-- New: kind, subject, and sort_key = at * 2^20 + a tie-breaker: unique and in the order
+-- of time, so full-text search reads its index newest first and stops after a page
+-- instead of sorting every match. (db.connect turns foreign keys off while migrating
+-- and checks them after.)
+CREATE TABLE messages_v2 (
+    id          INTEGER PRIMARY KEY,
+    conv        INTEGER NOT NULL REFERENCES conversations (id),
+    dir         TEXT    NOT NULL CHECK (dir IN ('in', 'out')),
+    sender      TEXT    NOT NULL,               -- the peer for inbound texts, '' for outbound
+    body        TEXT    NOT NULL,
+    at          INTEGER NOT NULL,
+    state       TEXT    NOT NULL CHECK (state IN
+                    ('sending', 'sent', 'delivered', 'failed', 'unknown', 'received')),
+    reason      TEXT,
+    device_id   BLOB    REFERENCES devices (id),
+    cmid        TEXT,
+    source_id   TEXT,                           -- the transport's id of an inbound text
+    carrier_ref TEXT,                           -- the transport's id of a submitted text
+    kind        TEXT    NOT NULL DEFAULT 'sms' CHECK (kind IN ('sms', 'mms')),
+    subject     TEXT,
+    sort_key    INTEGER NOT NULL
+) STRICT;
+INSERT INTO messages_v2 (id, conv, dir, sender, body, at, state, reason, device_id, cmid,
+                         source_id, carrier_ref, sort_key)
+    SELECT id, conv, dir, sender, body, at, state, reason, device_id, cmid, source_id,
+           carrier_ref, at * 1048576 + row_number() OVER (PARTITION BY at ORDER BY id) - 1
+    FROM messages;
+DROP TABLE messages;
+ALTER TABLE messages_v2 RENAME TO messages;
+CREATE INDEX messages_thread ON messages (conv, at DESC, id DESC);
+CREATE INDEX messages_carrier_ref ON messages (carrier_ref) WHERE carrier_ref IS NOT NULL;
+CREATE UNIQUE INDEX messages_cmid ON messages (device_id, cmid) WHERE cmid IS NOT NULL;
+CREATE UNIQUE INDEX messages_source ON messages (source_id) WHERE source_id IS NOT NULL;
 CREATE UNIQUE INDEX messages_sort_key ON messages (sort_key);
 
 -- MMS parts that are not text. The bytes are DATA/attachments/<sha256 hex[:2]>/<sha256 hex>,
@@ -61,9 +88,9 @@ CREATE VIRTUAL TABLE messages_fts USING fts5 (
     content_rowid = 'sort_key',
     tokenize = 'unicode61 remove_diacritics 2'
 );
-CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
-    INSERT INTO messages_fts (rowid, body) VALUES (new.sort_key, new.body);
-END;
+-- Inserts are indexed by the store itself (Store.index): an AFTER INSERT trigger made
+-- every insert 2.7 times slower (measured: 50 k texts, 1.9 s against 0.7 s). Deletes
+-- and edits, which are rare, keep the index right through triggers.
 CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
     INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.sort_key, old.body);
 END;
