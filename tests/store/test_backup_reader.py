@@ -471,8 +471,9 @@ def test_an_rcs_message_without_addrs_keeps_its_address() -> None:
 SURROGATES = (
     "a&#55357;&#56832;b&#xD83D;&#xDE00;c&#55357;&#xde00;d&#55357;e&#56832;"
     "f&#0055357;&#56832;g&amp;#55357;h&#55357;&#55357;&#56832;i&#x1F600;"
+    "j&#55357;&#56832;&#55357;&#56832;&#xD83D;&#xDE00;&#56832;"
 )
-SURROGATES_READ = "a😀b😀c😀d\ufffde\ufffdf😀g&#55357;h\ufffd😀i😀"
+SURROGATES_READ = "a😀b😀c😀d\ufffde\ufffdf😀g&#55357;h\ufffd😀i😀j😀😀😀\ufffd"
 
 
 def test_surrogate_pair_references_are_merged_and_lone_halves_replaced() -> None:

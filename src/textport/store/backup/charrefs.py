@@ -85,12 +85,12 @@ def _tail_start(data: bytes) -> int:
     amp = data.rfind(b"&", max(0, len(data) - _HOLD))
     if amp < 0:
         return len(data)
-    # Keep a reference that ends where the last one starts with it: it may be a pair's
-    # high half whose low half is still coming.
+    # A high half that ends where the last reference starts stays with it: that may be
+    # its low half, or the start of it.
     before = _SURROGATE_REF.search(data, max(0, amp - _HOLD), amp)
     while before is not None and before.end() < amp:
         before = _SURROGATE_REF.search(data, before.end(), amp)
-    if before is not None and before.end() == amp:
+    if before is not None and before.end() == amp and _is_high(_code(before)):
         return before.start()
     return amp
 
