@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from textport.cli.main import cli
 
-COMMANDS = ["demo", "host", "pair", "devices", "relay"]
+COMMANDS = ["demo", "host", "pair", "devices", "relay", "import", "export"]
 
 
 def test_help_lists_every_command_and_each_has_help() -> None:

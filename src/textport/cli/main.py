@@ -7,6 +7,7 @@ import click
 from textport import __version__
 from textport.cli.demo import demo
 from textport.cli.devices import devices
+from textport.cli.history import export_history_command, import_history
 from textport.cli.host import host
 from textport.cli.pair import pair
 from textport.cli.relay import relay
@@ -23,3 +24,5 @@ cli.add_command(host)
 cli.add_command(pair)
 cli.add_command(relay)
 cli.add_command(devices)
+cli.add_command(import_history)
+cli.add_command(export_history_command)

@@ -21,7 +21,10 @@ from textport.store.backup.records import Attachment, HistoryMessage, HistorySta
 from textport.store.db import transaction
 from textport.store.store import SORT_BITS, Store
 
-BATCH = 5000
+BATCH = 25_000
+"""Messages per transaction: bigger batches amortise the per-conversation statements."""
+BATCH_BYTES = 16 << 20
+"""A batch is written early once its attachments hold this much memory."""
 
 
 @dataclass
@@ -65,11 +68,13 @@ class HistoryImport:
 
     def run(self, messages: Iterable[HistoryMessage]) -> ImportResult:
         pending: list[HistoryMessage] = []
+        held = 0
         for message in messages:
             pending.append(message)
-            if len(pending) >= self._batch:
+            held += sum(len(a.data) for a in message.attachments if a.data is not None)
+            if len(pending) >= self._batch or held >= BATCH_BYTES:
                 self._write(pending)
-                pending = []
+                pending, held = [], 0
         if pending:
             self._write(pending)
         return self.result
