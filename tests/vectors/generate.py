@@ -8,6 +8,7 @@ through the TypeScript implementation byte for byte.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from pathlib import Path
@@ -109,6 +110,68 @@ def sample_messages() -> list[messages.Message]:
             ],
             more=True,
         ),
+        messages.Convs(qid=4, before=None, limit=50),
+        messages.Convs(qid=5, before=(1_789_999_000_123, 7), limit=50),
+        messages.ConvPage(
+            qid=5,
+            convs=[
+                messages.ConversationRecord(
+                    id=6,
+                    peers=["+15550101"],
+                    name=None,
+                    last_at=1_789_000_000_000,
+                    snippet="📷 Photo",
+                    unread=0,
+                    hist=3,
+                )
+            ],
+            more=True,
+        ),
+        messages.Thread(qid=6, conv=7, before=None, after=None, limit=50),
+        messages.Thread(qid=7, conv=7, before=None, after=(1_780_000_000_000, 12), limit=20),
+        messages.ThreadPage(
+            qid=7,
+            conv=7,
+            msgs=[
+                messages.MessageRecord(
+                    id=13,
+                    conv=7,
+                    dir="in",
+                    peers=["+15550100", "+447700900123"],
+                    body="look at this",
+                    at=1_780_000_000_500,
+                    state="received",
+                    reason=None,
+                    cmid=None,
+                    kind="mms",
+                    sender="+447700900123",
+                    subject="Trip",
+                    atts=[
+                        messages.AttachmentRecord(
+                            id=5, type="image/jpeg", name="IMG_0001.jpg", size=48_213, broken=None
+                        ),
+                        messages.AttachmentRecord(
+                            id=6,
+                            type="image/png",
+                            name=None,
+                            size=0,
+                            broken="the file's copy of this attachment is corrupt (not base64)",
+                        ),
+                    ],
+                ),
+                record,
+            ],
+            more=False,
+        ),
+        messages.Fetch(qid=8, att=5, offset=45_000),
+        messages.Chunk(
+            qid=8,
+            att=5,
+            offset=45_000,
+            total=48_213,
+            type="image/jpeg",
+            data=base64.b64encode(bytes(range(256)) * 2).decode(),
+        ),
         messages.Ping(n=9),
         messages.Pong(n=9),
         messages.Error(
@@ -145,6 +208,13 @@ INVALID_MESSAGES = [
     b'{"t":"sync","since":1.5,"limit":10}',
     b'{"t":"ping","n":9007199254740992}',
     b'{"t":"search","qid":1,"query":"x","limit":101,"before":null}',
+    b'{"t":"convs","qid":1,"before":[1],"limit":50}',
+    b'{"t":"convs","qid":1,"before":[1,2,3],"limit":50}',
+    b'{"t":"thread","qid":1,"conv":2,"before":null,"after":null,"limit":101}',
+    b'{"t":"thread","qid":1,"conv":2,"before":[-1,0],"after":null,"limit":10}',
+    b'{"t":"fetch","qid":1,"att":2}',
+    b'{"t":"chunk","qid":1,"att":2,"offset":0,"total":3,"type":"image/png","data":"a*b="}',
+    b'{"t":"chunk","qid":1,"att":2,"offset":0,"total":3,"type":"","data":""}',
     b'{"t":"welcome","proto":1,"host_name":"h","device_id":"AAAAAAAAAAAAAAAAAAAAAB","seq":0,"caps":{"delivery_reports":true,"mms":false,"max_parts":10}}',
     b'{"t":"pair_accept","host_name":"h","room":"UlJSUlJSUlJSUlJSUlJSUg","token":"x","relay":"ws://r"}',
     b'{"t":"pair_accept","host_name":"h","room":"UlJSUlJSUlJSUlJSUlJSUg","token":"VFRUVFRUVFRUVFRUVFRUVFRUVFRUVFRUVFRUVFRUVFQ","relay":"http://r"}',

@@ -19,6 +19,10 @@ MAX_BODY_CHARS: Final = 10_000
 MAX_RECIPIENTS: Final = 20
 MAX_EVENTS: Final = 1000
 MAX_HITS: Final = 100
+MAX_PAGE: Final = 100
+MAX_ATTACHMENTS: Final = 20
+CHUNK_BYTES: Final = 45_000
+"""The most attachment bytes one ``chunk`` carries (60 000 base64 characters)."""
 MAX_SAFE: Final = 2**53 - 1
 
 NUMBER_PATTERN: Final = r"^(\+[1-9][0-9]{1,14}|[0-9]{3,8})\Z"
@@ -48,6 +52,15 @@ MaxParts = Annotated[int, msgspec.Meta(ge=1, le=255)]
 Unread = Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE)]
 Snippet = Annotated[str, msgspec.Meta(max_length=500)]
 ContactName = Annotated[str, msgspec.Meta(max_length=128)]
+PageLimit = Annotated[int, msgspec.Meta(ge=1, le=MAX_PAGE)]
+Position = tuple[Seq, Seq]
+"""A keyset position: ``[last_at, id]`` of a conversation, ``[at, id]`` of a message."""
+ContentType = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+FileName = Annotated[str, msgspec.Meta(max_length=128)]
+Subject = Annotated[str, msgspec.Meta(max_length=200)]
+Broken = Annotated[str, msgspec.Meta(max_length=200)]
+ChunkData = Annotated[str, msgspec.Meta(max_length=60_000, pattern=r"^[A-Za-z0-9+/]*={0,2}\Z")]
+Kind = Literal["sms", "mms"]
 State = Literal["queued", "sending", "sent", "delivered", "failed", "unknown", "received"]
 Direction = Literal["in", "out"]
 
@@ -65,6 +78,14 @@ class Capabilities(_Struct, frozen=True):
     max_parts: MaxParts
 
 
+class AttachmentRecord(_Struct, frozen=True):
+    id: Seq
+    type: ContentType
+    name: FileName | None
+    size: Seq
+    broken: Broken | None
+
+
 class MessageRecord(_Struct, frozen=True):
     id: Seq
     conv: Seq
@@ -75,6 +96,10 @@ class MessageRecord(_Struct, frozen=True):
     state: State
     reason: Reason | None
     cmid: Cmid | None
+    kind: Kind = "sms"
+    sender: Annotated[str, msgspec.Meta(max_length=16)] = ""
+    subject: Subject | None = None
+    atts: Annotated[list[AttachmentRecord], msgspec.Meta(max_length=MAX_ATTACHMENTS)] = []
 
 
 class ConversationRecord(_Struct, frozen=True):
@@ -84,6 +109,8 @@ class ConversationRecord(_Struct, frozen=True):
     last_at: Seq
     snippet: Annotated[str, msgspec.Meta(max_length=200)]
     unread: Unread
+    hist: Seq = 0
+    """Grows when messages were added out of time order (an import): drop cached pages."""
 
 
 class _Event(_Struct, frozen=True, tag_field="k"):
@@ -214,6 +241,59 @@ class Results(_Message, frozen=True, tag="results"):
     more: bool
 
 
+class Convs(_Message, frozen=True, tag="convs"):
+    """device -> host: a page of conversations, newest first, older than ``before``."""
+
+    qid: Seq
+    before: Position | None
+    limit: PageLimit
+
+
+class ConvPage(_Message, frozen=True, tag="conv_page"):
+    qid: Seq
+    convs: Annotated[list[ConversationRecord], msgspec.Meta(max_length=MAX_PAGE)]
+    more: bool
+
+
+class Thread(_Message, frozen=True, tag="thread"):
+    """device -> host: a page of ``conv``'s messages older than ``before`` or newer than
+    ``after`` (at most one set; neither: the newest page)."""
+
+    qid: Seq
+    conv: Seq
+    before: Position | None
+    after: Position | None
+    limit: PageLimit
+
+
+class ThreadPage(_Message, frozen=True, tag="thread_page"):
+    """host -> device: messages newest first; more: there are more in the asked direction."""
+
+    qid: Seq
+    conv: Seq
+    msgs: Annotated[list[MessageRecord], msgspec.Meta(max_length=MAX_PAGE)]
+    more: bool
+
+
+class Fetch(_Message, frozen=True, tag="fetch"):
+    """device -> host: attachment ``att``'s bytes from ``offset``."""
+
+    qid: Seq
+    att: Seq
+    offset: Seq
+
+
+class Chunk(_Message, frozen=True, tag="chunk"):
+    """host -> device: up to CHUNK_BYTES of an attachment, base64."""
+
+    qid: Seq
+    att: Seq
+    offset: Seq
+    total: Seq
+    type: ContentType
+    data: ChunkData
+
+
 class Ping(_Message, frozen=True, tag="ping"):
     n: Seq
 
@@ -269,6 +349,12 @@ Message = (
     | Read
     | Search
     | Results
+    | Convs
+    | ConvPage
+    | Thread
+    | ThreadPage
+    | Fetch
+    | Chunk
     | Ping
     | Pong
     | Error
