@@ -17,6 +17,8 @@ from textport.protocol.frames import B64_16, B64_32
 
 MAX_BODY_CHARS: Final = 10_000
 MAX_RECIPIENTS: Final = 20
+MAX_PEERS: Final = 100
+"""Group conversations in imported history can be larger than a text's recipients."""
 MAX_EVENTS: Final = 1000
 MAX_HITS: Final = 100
 MAX_PAGE: Final = 100
@@ -27,8 +29,9 @@ MAX_SAFE: Final = 2**53 - 1
 
 NUMBER_PATTERN: Final = r"^(\+[1-9][0-9]{1,14}|[0-9]{3,8})\Z"
 """A recipient: E.164, or a short code of 3 to 8 digits."""
-SENDER_PATTERN: Final = r"^(\+[1-9][0-9]{1,14}|[0-9]{3,8}|[A-Za-z0-9][A-Za-z0-9 ._-]{0,15})\Z"
-"""A conversation peer: a recipient, or an alphanumeric sender id (inbound only)."""
+ADDRESS_PATTERN: Final = r"^[^\x00-\x1f\x7f,]{1,64}\Z"
+"""A conversation peer: any address history holds — a number, a short code, an
+alphanumeric sender id, an e-mail address — without control characters or commas."""
 
 Seq = Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE)]
 Proto = Annotated[int, msgspec.Meta(ge=1, le=1)]
@@ -39,7 +42,8 @@ RELAY_PATTERN: Final = r"^wss?://[^\s/?#]+(/[^\s?#]*)?\Z"
 RelayUrl = Annotated[str, msgspec.Meta(pattern=RELAY_PATTERN, max_length=512)]
 Cmid = Annotated[str, msgspec.Meta(pattern=r"^[0-9a-f]{32}\Z")]
 Number = Annotated[str, msgspec.Meta(pattern=NUMBER_PATTERN)]
-Peer = Annotated[str, msgspec.Meta(pattern=SENDER_PATTERN)]
+Peer = Annotated[str, msgspec.Meta(pattern=ADDRESS_PATTERN)]
+Sender = Annotated[str, msgspec.Meta(pattern=r"^[^\x00-\x1f\x7f,]{0,64}\Z")]
 Body = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_BODY_CHARS)]
 StoredBody = Annotated[str, msgspec.Meta(max_length=MAX_BODY_CHARS)]
 Query = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
@@ -90,21 +94,21 @@ class MessageRecord(_Struct, frozen=True):
     id: Seq
     conv: Seq
     dir: Direction
-    peers: Annotated[list[Peer], msgspec.Meta(min_length=1, max_length=MAX_RECIPIENTS)]
+    peers: Annotated[list[Peer], msgspec.Meta(min_length=1, max_length=MAX_PEERS)]
     body: StoredBody
     at: Seq
     state: State
     reason: Reason | None
     cmid: Cmid | None
     kind: Kind = "sms"
-    sender: Annotated[str, msgspec.Meta(max_length=16)] = ""
+    sender: Sender = ""
     subject: Subject | None = None
     atts: Annotated[list[AttachmentRecord], msgspec.Meta(max_length=MAX_ATTACHMENTS)] = []
 
 
 class ConversationRecord(_Struct, frozen=True):
     id: Seq
-    peers: Annotated[list[Peer], msgspec.Meta(min_length=1, max_length=MAX_RECIPIENTS)]
+    peers: Annotated[list[Peer], msgspec.Meta(min_length=1, max_length=MAX_PEERS)]
     name: ContactName | None
     last_at: Seq
     snippet: Annotated[str, msgspec.Meta(max_length=200)]
