@@ -110,8 +110,8 @@ const PYTHON_CASES: readonly (readonly [string | Uint8Array, string])[] = [
   ["{\"t\":\"event\",\"event\":[]}", "bad_message"],
   ["{\"t\":\"event\",\"event\":{\"k\":\"status\",\"seq\":1,\"id\":1,\"state\":\"sent\",\"reason\":null,\"at\":1,\"k\":\"msg\"}}", "bad_message"],
   ["{\"t\":\"event\",\"event\":{\"k\":\"msg\",\"seq\":1,\"msg\":{\"id\":1,\"conv\":1,\"dir\":\"up\",\"peers\":[\"x\"],\"body\":\"\",\"at\":1,\"state\":\"sent\",\"reason\":null,\"cmid\":null}}}", "bad_message"],
-  ["{\"t\":\"event\",\"event\":{\"k\":\"msg\",\"seq\":1,\"msg\":{\"id\":1,\"conv\":1,\"dir\":\"in\",\"peers\":[\"ALPHA-1._ x\"],\"body\":\"\",\"at\":1,\"state\":\"sent\",\"reason\":null,\"cmid\":null}}}", "ok"],
-  ["{\"t\":\"event\",\"event\":{\"k\":\"msg\",\"seq\":1,\"msg\":{\"id\":1,\"conv\":1,\"dir\":\"in\",\"peers\":[\"ALPHA-1._ xx\"],\"body\":\"\",\"at\":1,\"state\":\"sent\",\"reason\":null,\"cmid\":null}}}", "ok"],
+  ["{\"t\":\"event\",\"event\":{\"k\":\"msg\",\"seq\":1,\"msg\":{\"id\":1,\"conv\":1,\"dir\":\"in\",\"peers\":[\"ALPHA-1._ x\"],\"body\":\"\",\"at\":1,\"state\":\"sent\",\"reason\":null,\"cmid\":null}}}", "ok:{\"t\":\"event\",\"event\":{\"k\":\"msg\",\"seq\":1,\"msg\":{\"id\":1,\"conv\":1,\"dir\":\"in\",\"peers\":[\"ALPHA-1._ x\"],\"body\":\"\",\"at\":1,\"state\":\"sent\",\"reason\":null,\"cmid\":null,\"kind\":\"sms\",\"sender\":\"\",\"subject\":null,\"atts\":[]}}}"],
+  ["{\"t\":\"event\",\"event\":{\"k\":\"msg\",\"seq\":1,\"msg\":{\"id\":1,\"conv\":1,\"dir\":\"in\",\"peers\":[\"ALPHA-1._ xx\"],\"body\":\"\",\"at\":1,\"state\":\"sent\",\"reason\":null,\"cmid\":null}}}", "ok:{\"t\":\"event\",\"event\":{\"k\":\"msg\",\"seq\":1,\"msg\":{\"id\":1,\"conv\":1,\"dir\":\"in\",\"peers\":[\"ALPHA-1._ xx\"],\"body\":\"\",\"at\":1,\"state\":\"sent\",\"reason\":null,\"cmid\":null,\"kind\":\"sms\",\"sender\":\"\",\"subject\":null,\"atts\":[]}}}"],
   ["{\"t\":\"event\",\"event\":{\"k\":\"conv\",\"seq\":1,\"conv\":{\"id\":7,\"peers\":[],\"name\":null,\"last_at\":0,\"unread\":0}}}", "bad_message"],
   ["{\"t\":\"batch\",\"events\":[],\"more\":0}", "bad_message"],
   ["{\"t\":\"batch\",\"events\":\"x\",\"more\":false}", "bad_message"],
@@ -151,6 +151,85 @@ const PYTHON_CASES: readonly (readonly [string | Uint8Array, string])[] = [
   ["{\"t\":\"hello\",\"proto\":1,\"agent\":\"x\u0001\"}", "bad_message"],
 ];
 
+// ---------------------------------------------------------------- history paging, MMS records, chunks
+
+/** An event carrying a message record that ends after `cmid` with `extra`. */
+const MSG = (extra: string): string =>
+  `{"t":"event","event":{"k":"msg","seq":1,"msg":{"id":1,"conv":1,"dir":"in","peers":["+15550100"],"body":"b","at":1,"state":"received","reason":null,"cmid":null${extra}}}}`;
+/** An event carrying a conversation record that ends after `unread` with `extra`. */
+const CONV = (extra: string): string =>
+  `{"t":"event","event":{"k":"conv","seq":1,"conv":{"id":1,"peers":["+15550100"],"name":null,"last_at":1,"snippet":"s","unread":0${extra}}}}`;
+const ATT = '{"id":1,"type":"image/png","name":null,"size":3,"broken":null}';
+const CHUNK = (data: string, type = "image/png"): string =>
+  `{"t":"chunk","qid":1,"att":2,"offset":0,"total":3,"type":${JSON.stringify(type)},"data":${JSON.stringify(data)}}`;
+const DEFAULTS = ',"kind":"sms","sender":"","subject":null,"atts":[]';
+
+/** [input, result] as PYTHON_CASES, for the messages and record fields of history paging. */
+const HISTORY_CASES: readonly (readonly [string, string])[] = [
+  [MSG(',"kind":"mms","sender":"+15550100","subject":"Hi","atts":[' + ATT + "]"), "ok"],
+  [MSG(',"atts":[],"subject":null,"sender":"","kind":"sms"'), "ok:" + MSG(DEFAULTS)],
+  [MSG(',"subject":"s"'), "ok:" + MSG(',"kind":"sms","sender":"","subject":"s","atts":[]')],
+  [MSG(',"kind":"rcs"'), "bad_message"],
+  [MSG(',"kind":null'), "bad_message"],
+  [MSG(',"sender":"a,b"'), "bad_message"],
+  [MSG(',"sender":"' + "s".repeat(64) + '"'), "ok:" + MSG(',"kind":"sms","sender":"' + "s".repeat(64) + '","subject":null,"atts":[]')],
+  [MSG(',"sender":"' + "s".repeat(65) + '"'), "bad_message"],
+  [MSG(',"sender":"a\\u0007"'), "bad_message"],
+  [MSG(',"subject":"' + "\u00e9".repeat(200) + '"'), "ok:" + MSG(',"kind":"sms","sender":"","subject":"' + "\u00e9".repeat(200) + '","atts":[]')],
+  [MSG(',"subject":"' + "\u00e9".repeat(201) + '"'), "bad_message"],
+  [MSG(',"atts":[' + Array(20).fill(ATT).join(",") + "]"), "ok:" + MSG(',"kind":"sms","sender":"","subject":null,"atts":[' + Array(20).fill(ATT).join(",") + "]")],
+  [MSG(',"atts":[' + Array(21).fill(ATT).join(",") + "]"), "bad_message"],
+  [MSG(',"atts":[{"id":1,"type":"","name":null,"size":3,"broken":null}]'), "bad_message"],
+  [MSG(',"atts":[{"id":1,"type":"image/png","size":3,"broken":null}]'), "bad_message"],
+  [MSG(',"atts":[{"id":1,"type":"image/png","name":"' + "n".repeat(129) + '","size":3,"broken":null}]'), "bad_message"],
+  [MSG(',"atts":[{"id":1,"type":"image/png","name":null,"size":3,"broken":"' + "b".repeat(201) + '"}]'), "bad_message"],
+  [MSG(',"atts":null'), "bad_message"],
+  [CONV(""), "ok:" + CONV(',"hist":0')],
+  [CONV(',"hist":7'), "ok"],
+  [CONV(',"hist":-1'), "bad_message"],
+  [CONV(',"hist":null'), "bad_message"],
+  [`{"t":"event","event":{"k":"conv","seq":1,"conv":{"id":1,"peers":[${Array(100).fill('"x@example.com"').join(",")}],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0}}}`, "ok"],
+  [`{"t":"event","event":{"k":"conv","seq":1,"conv":{"id":1,"peers":[${Array(101).fill('"x@example.com"').join(",")}],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0}}}`, "bad_message"],
+  [`{"t":"event","event":{"k":"conv","seq":1,"conv":{"id":1,"peers":["${"p".repeat(64)}"],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0}}}`, "ok"],
+  [`{"t":"event","event":{"k":"conv","seq":1,"conv":{"id":1,"peers":["${"p".repeat(65)}"],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0}}}`, "bad_message"],
+  [`{"t":"event","event":{"k":"conv","seq":1,"conv":{"id":1,"peers":["a,b"],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0}}}`, "bad_message"],
+  [`{"t":"event","event":{"k":"conv","seq":1,"conv":{"id":1,"peers":[""],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0}}}`, "bad_message"],
+  [`{"t":"event","event":{"k":"conv","seq":1,"conv":{"id":1,"peers":["a\\u007f"],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0}}}`, "bad_message"],
+  [`{"t":"event","event":{"k":"conv","seq":1,"conv":{"id":1,"peers":["${"\u{1f605}".repeat(64)}"],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0}}}`, "ok"],
+  ['{"t":"send","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","to":["x@example.com"],"body":"x"}', "invalid_number"],
+  ['{"t":"convs","qid":1,"before":[9007199254740991,0],"limit":100}', "ok"],
+  ['{"t":"convs","qid":1,"before":[1,2],"limit":0}', "bad_message"],
+  ['{"t":"convs","qid":1,"before":[1,2],"limit":101}', "bad_message"],
+  ['{"t":"convs","qid":1,"limit":50}', "bad_message"],
+  ['{"t":"convs","qid":1,"before":[],"limit":50}', "bad_message"],
+  ['{"t":"convs","qid":1,"before":[1,"x"],"limit":50}', "bad_message"],
+  ['{"t":"convs","qid":1,"before":[1,2,],"limit":50}', "bad_message"],
+  ['{"t":"convs","qid":1,"before":[1,2,x],"limit":50}', "bad_message"],
+  ['{"t":"convs","qid":1,"before":[1,2', "bad_message"],
+  ['{"t":"convs","qid":1,"before":{"at":1,"id":2},"limit":50}', "bad_message"],
+  ['{"t":"convs","qid":1,"before":[1.0,2],"limit":50}', "bad_message"],
+  ['{"t":"convs","qid":1,"before":[1,2,3],"t":"teleport"}', "bad_message"],
+  ['{"t":"thread","qid":1,"conv":2,"before":[1,2],"after":[3,4],"limit":10}', "ok"],
+  ['{"t":"thread","qid":1,"conv":2,"before":null,"limit":10}', "bad_message"],
+  ['{"t":"thread","qid":1,"conv":-2,"before":null,"after":null,"limit":10}', "bad_message"],
+  ['{"t":"conv_page","qid":1,"convs":[],"more":false}', "ok"],
+  ['{"t":"thread_page","qid":1,"conv":2,"msgs":[],"more":false}', "ok"],
+  ['{"t":"thread_page","qid":1,"conv":2,"msgs":[{"id":1}],"more":false}', "bad_message"],
+  ['{"t":"fetch","qid":1,"att":2,"offset":0}', "ok"],
+  ['{"t":"fetch","qid":1,"att":2,"offset":-1}', "bad_message"],
+  [CHUNK("AAEC"), "ok"],
+  [CHUNK(""), "ok"],
+  [CHUNK("AA=="), "ok"],
+  [CHUNK("AA==="), "bad_message"],
+  [CHUNK("A=A="), "bad_message"],
+  [CHUNK("AAEC\n"), "bad_message"],
+  [CHUNK("-_"), "bad_message"],
+  [CHUNK("A".repeat(60_000)), "ok"],
+  [CHUNK("A".repeat(60_001)), "bad_message"],
+  [CHUNK("AAEC", "t".repeat(128)), "ok"],
+  [CHUNK("AAEC", "t".repeat(129)), "bad_message"],
+];
+
 const text = new TextDecoder();
 
 async function result(input: string | Uint8Array): Promise<string> {
@@ -170,6 +249,19 @@ describe("decodeMessage agrees with the Python reference", () => {
     "case %i: %s", async (_i, expected, input) => {
       expect(await result(input)).toBe(expected);
     });
+});
+
+describe("history messages and record fields agree with the Python reference", () => {
+  it.each(HISTORY_CASES.map(([input, expected], i) => [i, expected.slice(0, 60), input, expected] as const))(
+    "case %i: %s", async (_i, _short, input, expected) => {
+      expect(await result(input)).toBe(expected);
+    });
+
+  it("reads a record without the new fields as an older host's: sms, no sender, subject or attachments", () => {
+    const message = decodeMessage(utf8(MSG("")));
+    expect(message.t === "event" && message.event.k === "msg" && message.event.msg).toMatchObject({
+      kind: "sms", sender: "", subject: null, atts: [] });
+  });
 });
 
 describe("decodeMessage where Python's msgspec patterns are laxer", () => {
@@ -236,7 +328,8 @@ describe("encodeMessage", () => {
   it("knows every message type of messages.py", () => {
     expect(MESSAGE_TYPES).toEqual([
       "hello", "welcome", "sync", "batch", "synced", "reset", "event", "send", "ack", "read", "search",
-      "results", "ping", "pong", "error", "bye", "pair_request", "pair_accept", "pair_reject",
+      "results", "convs", "conv_page", "thread", "thread_page", "fetch", "chunk", "ping", "pong", "error", "bye",
+      "pair_request", "pair_accept", "pair_reject",
     ]);
   });
 });

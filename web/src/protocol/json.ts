@@ -416,6 +416,8 @@ export interface Schema<T> {
   read(p: Parser, path: PathNode | null, depth: number): T;
   /** A fresh JSON-ready value (keys in wire order) for `JSON.stringify`. */
   write(value: T): unknown;
+  /** As a struct field: the value when the field is absent (else the field is required). */
+  readonly absent?: { readonly value: T };
 }
 
 /** Decode `data` as exactly one value of `schema` (white space around it allowed). */
@@ -552,10 +554,44 @@ export function array<T>(item: Schema<T>, min = 0, max = Infinity): Schema<reado
   };
 }
 
+/** A fixed-length array of the given element schemas (Python's `tuple[A, B]`). */
+export function tuple<const T extends readonly unknown[]>(
+  ...items: { readonly [K in keyof T]: Schema<T[K]> }
+): Schema<Readonly<T>> {
+  const schemas = items as readonly Schema<unknown>[];
+  const length = (path: PathNode | null, reason: InvalidReason): never =>
+    invalid(path, reason, `Expected \`array\` of length ${schemas.length}`);
+  return {
+    read(p, path, depth) {
+      if (p.peek() !== OPEN_BRACKET) p.mismatch(path, "array");
+      if (depth >= MAX_DEPTH) p.syntax("nested too deeply");
+      p.pos++;
+      const out: unknown[] = [];
+      if (p.peek() === CLOSE_BRACKET) p.pos++;
+      else {
+        // As msgspec: an element past the last is refused before it is read.
+        do {
+          const schema = schemas[out.length];
+          if (schema === undefined) return length(path, "too_long");
+          out.push(schema.read(p, at(path, out.length), depth + 1));
+        } while (p.next(CLOSE_BRACKET));
+      }
+      if (out.length < schemas.length) length(path, "too_short");
+      return out as unknown as Readonly<T>;
+    },
+    write: (value) => schemas.map((schema, i) => schema.write((value as readonly unknown[])[i])),
+  };
+}
+
+/** `inner` as a struct field that may be absent: it then reads as `value` (msgspec's default). */
+export function optional<T>(inner: Schema<T>, value: T): Schema<T> {
+  return { ...inner, absent: { value } };
+}
+
 /** The fields of a struct, in wire order: one schema per property of `T`. */
 export type Fields<T> = { readonly [K in keyof T]-?: Schema<T[K]> };
 
-/** An object with the given fields (all required; unknown ones are skipped). */
+/** An object with the given fields (required unless `optional`; unknown ones are skipped). */
 export interface StructSchema<T> extends Schema<T> {
   /** Read the members after the opening brace; `tag` is a union's tag field and value. */
   readBody(p: Parser, path: PathNode | null, depth: number, tag?: TagCheck): T;
@@ -596,8 +632,10 @@ export function struct<T extends object>(fields: Fields<T>): StructSchema<T> {
           }
         } while (p.next(CLOSE_BRACE));
       }
-      for (const [name] of entries) {
-        if (!(name in out)) invalid(path, "missing", `Object missing required field \`${name}\``);
+      for (const [name, schema] of entries) {
+        if (name in out) continue;
+        if (schema.absent === undefined) invalid(path, "missing", `Object missing required field \`${name}\``);
+        out[name] = schema.absent.value;
       }
       return out as T;
     },

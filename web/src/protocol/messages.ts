@@ -27,22 +27,37 @@ import {
   int,
   literal,
   nullable,
+  optional,
   str,
   struct,
+  tuple,
   union,
 } from "./json";
 import { PY_SPACE } from "./text";
 
 export const MAX_BODY_CHARS = 10_000;
 export const MAX_RECIPIENTS = 20;
+/** Group conversations in imported history can be larger than a text's recipients. */
+export const MAX_PEERS = 100;
 export const MAX_EVENTS = 1000;
 export const MAX_HITS = 100;
+export const MAX_PAGE = 100;
+export const MAX_ATTACHMENTS = 20;
+/** The most attachment bytes one `chunk` carries (60 000 base64 characters). */
+export const CHUNK_BYTES = 45_000;
 export const MAX_SAFE = 2 ** 53 - 1;
 
 /** A recipient: E.164, or a short code of 3 to 8 digits. */
 export const NUMBER_PATTERN = /^(\+[1-9][0-9]{1,14}|[0-9]{3,8})$/u;
-/** A conversation peer: a recipient, or an alphanumeric sender id (inbound only). */
-export const SENDER_PATTERN = /^(\+[1-9][0-9]{1,14}|[0-9]{3,8}|[A-Za-z0-9][A-Za-z0-9 ._-]{0,15})$/u;
+/**
+ * A conversation peer: any address history holds — a number, a short code, an
+ * alphanumeric sender id, an e-mail address — without control characters or commas.
+ */
+export const ADDRESS_PATTERN = /^[^\x00-\x1f\x7f,]{1,64}$/u;
+/** Who wrote an inbound message (one of the peers), or "" for an outbound one. */
+export const SENDER_PATTERN = /^[^\x00-\x1f\x7f,]{0,64}$/u;
+/** Standard base64 with padding (RFC 4648 section 4). */
+export const BASE64_PATTERN = /^[A-Za-z0-9+/]*={0,2}$/u;
 /** A relay URL: `ws://` or `wss://`, a host, an optional path; no query or fragment. */
 export const RELAY_URL_PATTERN = new RegExp(
   `^wss?://[^${PY_SPACE}/?#]+(/[^${PY_SPACE}?#]*)?$`,
@@ -52,6 +67,9 @@ export const CMID_PATTERN = /^[0-9a-f]{32}$/u;
 
 export type State = "queued" | "sending" | "sent" | "delivered" | "failed" | "unknown" | "received";
 export type Direction = "in" | "out";
+export type Kind = "sms" | "mms";
+/** A keyset position: `[last_at, id]` of a conversation, `[at, id]` of a message. */
+export type Position = readonly [number, number];
 
 // ---------------------------------------------------------------- records inside events
 
@@ -61,6 +79,16 @@ export interface Capabilities {
   readonly max_parts: number;
 }
 
+export interface AttachmentRecord {
+  readonly id: number;
+  readonly type: string;
+  readonly name: string | null;
+  readonly size: number;
+  /** Why the bytes are missing (such an attachment cannot be fetched), or null. */
+  readonly broken: string | null;
+}
+
+/** The last four fields may be absent from an older host's records: they read as their defaults. */
 export interface MessageRecord {
   readonly id: number;
   readonly conv: number;
@@ -71,6 +99,10 @@ export interface MessageRecord {
   readonly state: State;
   readonly reason: string | null;
   readonly cmid: string | null;
+  readonly kind: Kind;
+  readonly sender: string;
+  readonly subject: string | null;
+  readonly atts: readonly AttachmentRecord[];
 }
 
 export interface ConversationRecord {
@@ -80,6 +112,8 @@ export interface ConversationRecord {
   readonly last_at: number;
   readonly snippet: string;
   readonly unread: number;
+  /** Grows when messages were added out of time order (an import): drop cached pages. */
+  readonly hist: number;
 }
 
 /** A message was stored or changed (Python's `MessageEvent`). */
@@ -138,7 +172,7 @@ export interface Batch { readonly t: "batch"; readonly events: readonly StoreEve
 /** host -> device: caught up at seq; live events follow. */
 export interface Synced { readonly t: "synced"; readonly seq: number }
 
-/** host -> device: the cursor is unknown here; drop the cache and sync from 0. */
+/** host -> device: no replay: drop the cached conversations and messages, continue from seq. */
 export interface Reset { readonly t: "reset"; readonly seq: number }
 
 /** host -> device: one live change. */
@@ -178,6 +212,57 @@ export interface Search {
 
 /** host -> device: search hits for qid. */
 export interface Results { readonly t: "results"; readonly qid: number; readonly hits: readonly Hit[]; readonly more: boolean }
+
+/** device -> host: a page of conversations, newest first, older than `before`. */
+export interface Convs {
+  readonly t: "convs";
+  readonly qid: number;
+  readonly before: Position | null;
+  readonly limit: number;
+}
+
+export interface ConvPage {
+  readonly t: "conv_page";
+  readonly qid: number;
+  readonly convs: readonly ConversationRecord[];
+  readonly more: boolean;
+}
+
+/**
+ * device -> host: a page of `conv`'s messages older than `before` or newer than
+ * `after` (at most one set; neither: the newest page).
+ */
+export interface Thread {
+  readonly t: "thread";
+  readonly qid: number;
+  readonly conv: number;
+  readonly before: Position | null;
+  readonly after: Position | null;
+  readonly limit: number;
+}
+
+/** host -> device: messages newest first; more: there are more in the asked direction. */
+export interface ThreadPage {
+  readonly t: "thread_page";
+  readonly qid: number;
+  readonly conv: number;
+  readonly msgs: readonly MessageRecord[];
+  readonly more: boolean;
+}
+
+/** device -> host: attachment `att`'s bytes from `offset`. */
+export interface Fetch { readonly t: "fetch"; readonly qid: number; readonly att: number; readonly offset: number }
+
+/** host -> device: up to CHUNK_BYTES of an attachment, base64. */
+export interface Chunk {
+  readonly t: "chunk";
+  readonly qid: number;
+  readonly att: number;
+  readonly offset: number;
+  readonly total: number;
+  readonly type: string;
+  readonly data: string;
+}
 
 export interface Ping { readonly t: "ping"; readonly n: number }
 
@@ -221,6 +306,12 @@ export type Message =
   | Read
   | Search
   | Results
+  | Convs
+  | ConvPage
+  | Thread
+  | ThreadPage
+  | Fetch
+  | Chunk
   | Ping
   | Pong
   | ErrorMessage
@@ -238,11 +329,22 @@ const proto = int(1, 1);
 const agent = str({ min: 1, max: 128 });
 const b64_16 = str({ pattern: B64_16 });
 const cmid = str({ pattern: CMID_PATTERN });
-const peers = array(str({ pattern: SENDER_PATTERN }), 1, MAX_RECIPIENTS);
+const peers = array(str({ pattern: ADDRESS_PATTERN }), 1, MAX_PEERS);
+const position = nullable(tuple<[number, number]>(seq, seq));
+const pageLimit = int(1, MAX_PAGE);
+const contentType = str({ min: 1, max: 128 });
 const state = literal("queued", "sending", "sent", "delivered", "failed", "unknown", "received");
 const reason = str({ max: 500 });
 
 const CAPABILITIES = struct<Capabilities>({ delivery_reports: bool(), mms: bool(), max_parts: int(1, 255) });
+
+const ATTACHMENT_RECORD = struct<AttachmentRecord>({
+  id: seq,
+  type: contentType,
+  name: nullable(str({ max: 128 })),
+  size: seq,
+  broken: nullable(str({ max: 200 })),
+});
 
 const MESSAGE_RECORD = struct<MessageRecord>({
   id: seq,
@@ -254,6 +356,10 @@ const MESSAGE_RECORD = struct<MessageRecord>({
   state,
   reason: nullable(reason),
   cmid: nullable(cmid),
+  kind: optional(literal<Kind>("sms", "mms"), "sms"),
+  sender: optional(str({ pattern: SENDER_PATTERN }), ""),
+  subject: optional(nullable(str({ max: 200 })), null),
+  atts: optional(array(ATTACHMENT_RECORD, 0, MAX_ATTACHMENTS), Object.freeze([])),
 });
 
 const CONVERSATION_RECORD = struct<ConversationRecord>({
@@ -263,6 +369,7 @@ const CONVERSATION_RECORD = struct<ConversationRecord>({
   last_at: seq,
   snippet: str({ max: 200 }),
   unread: int(0, MAX_SAFE),
+  hist: optional(seq, 0),
 });
 
 const STORE_EVENT = union<"k", StoreEvent>("k", {
@@ -293,6 +400,19 @@ const MESSAGE_FIELDS: { readonly [T in MessageType]: MessageFields<T> } = {
   read: { conv: seq },
   search: { qid: seq, query: str({ min: 1, max: 256 }), limit: int(1, 100), before: nullable(seq) },
   results: { qid: seq, hits: array(HIT, 0, MAX_HITS), more: bool() },
+  convs: { qid: seq, before: position, limit: pageLimit },
+  conv_page: { qid: seq, convs: array(CONVERSATION_RECORD, 0, MAX_PAGE), more: bool() },
+  thread: { qid: seq, conv: seq, before: position, after: position, limit: pageLimit },
+  thread_page: { qid: seq, conv: seq, msgs: array(MESSAGE_RECORD, 0, MAX_PAGE), more: bool() },
+  fetch: { qid: seq, att: seq, offset: seq },
+  chunk: {
+    qid: seq,
+    att: seq,
+    offset: seq,
+    total: seq,
+    type: contentType,
+    data: str({ max: 60_000, pattern: BASE64_PATTERN }),
+  },
   ping: { n: seq },
   pong: { n: seq },
   error: { code: str({ pattern: CODE }), message: reason, ref: nullable(str({ max: 64 })) },

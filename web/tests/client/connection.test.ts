@@ -85,7 +85,7 @@ describe("sync", () => {
     await w.host.connect();
     await w.host.receive("+15550100100", "kept by the host");
     await w.store.applyEvents([{ k: "conv", seq: 50, conv: {
-      id: 999, peers: ["+15550100999"], name: null, last_at: 1, snippet: "stale", unread: 0 } }]);
+      id: 999, peers: ["+15550100999"], name: null, last_at: 1, snippet: "stale", unread: 0, hist: 0 } }]);
     const run = connect(w, pairing);
     await until(() => run.connection.status.ready);
     const syncs = w.host.received.filter((m) => m.t === "sync");

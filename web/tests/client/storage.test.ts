@@ -19,11 +19,11 @@ const PAIRING: Pairing = {
 };
 
 const conv = (id: number, extra: Partial<ConversationRecord> = {}): ConversationRecord => ({
-  id, peers: ["+15550100100"], name: null, last_at: 1000 + id, snippet: "hi", unread: 0, ...extra,
+  id, peers: ["+15550100100"], name: null, last_at: 1000 + id, snippet: "hi", unread: 0, hist: 0, ...extra,
 });
 const msg = (id: number, extra: Partial<MessageRecord> = {}): MessageRecord => ({
   id, conv: 1, dir: "in", peers: ["+15550100100"], body: `m${id}`, at: 1000 + id, state: "received",
-  reason: null, cmid: null, ...extra,
+  reason: null, cmid: null, kind: "sms", sender: "", subject: null, atts: [], ...extra,
 });
 const opts = { now: () => 5000, random: randomBytes };
 

@@ -255,7 +255,7 @@ export class FakeHost {
         const conv = this.#conversation(message.to, message.body, 0);
         const msg: MessageRecord = {
           id: this.#nextId++, conv: conv.id, dir: "out", peers: message.to, body: message.body,
-          at: Date.now(), state: "sending", reason: null, cmid: message.cmid,
+          at: Date.now(), state: "sending", reason: null, cmid: message.cmid, kind: "sms", sender: "", subject: null, atts: [],
         };
         this.messages.set(msg.id, msg);
         const ack: Ack = { t: "ack", cmid: message.cmid, msg_id: msg.id, state: "sending", reason: null };
@@ -297,7 +297,7 @@ export class FakeHost {
     const key = [...peers].sort().join(",");
     const existing = [...this.conversations.values()].find((c) => [...c.peers].sort().join(",") === key);
     const conv: ConversationRecord = existing === undefined
-      ? { id: this.#nextId++, peers: [...peers], name: null, last_at: Date.now(), snippet, unread: unreadDelta }
+      ? { id: this.#nextId++, peers: [...peers], name: null, last_at: Date.now(), snippet, unread: unreadDelta, hist: 0 }
       : { ...existing, last_at: Date.now(), snippet, unread: existing.unread + unreadDelta };
     this.#setConversation(conv);
     return conv;
@@ -309,7 +309,7 @@ export class FakeHost {
     if (name !== null) this.#setConversation({ ...conv, name });
     const msg: MessageRecord = {
       id: this.#nextId++, conv: conv.id, dir: "in", peers: [from], body, at: Date.now(),
-      state: "received", reason: null, cmid: null,
+      state: "received", reason: null, cmid: null, kind: "sms", sender: from, subject: null, atts: [],
     };
     this.messages.set(msg.id, msg);
     this.#event({ k: "msg", seq: 0, msg });
