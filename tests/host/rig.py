@@ -30,6 +30,7 @@ from textport.protocol import derive, frames, session
 from textport.protocol import messages as wire
 from textport.protocol.noise import KeyPair
 from textport.relay.server import Relay, RelayConfig
+from textport.store.attachments import AttachmentFiles
 from textport.store.db import connect
 from textport.store.store import Device as StoredDevice
 from textport.store.store import Store
@@ -201,6 +202,7 @@ class HostRig:
         self.relay = relay
         self.http = http
         self.store = Store(connect(folder / "textport.db"), time.time)
+        self.files = AttachmentFiles(folder / "attachments")
         self.identity = HostIdentity(
             key=KeyPair.generate(),
             room=ROOM,
@@ -228,6 +230,7 @@ class HostRig:
             send=send,
             accepted=self.link.push_all,
             text_ttl=3600,
+            files=self.files,
         )
 
     def secrets(self) -> list[str]:

@@ -70,12 +70,20 @@ def test_a_paired_device_connects_syncs_sends_and_gets_live_events(tmp_path: Pat
             assert (welcome.host_name, welcome.seq) == ("Test host", rig.store.latest_seq())
             assert rig.store.devices()[0].last_seen_at is not None
 
+            # Nothing cached: no replay, but a reset, then pages of what it shows.
             await device.send(wire.Sync(since=0, limit=1000))
-            batch = await device.recv()
-            assert isinstance(batch, wire.Batch)
-            assert batch.events == rig.store.events_since(0, 1000)
-            assert batch.more is False
-            assert await device.recv() == wire.Synced(seq=rig.store.latest_seq())
+            latest = rig.store.latest_seq()
+            assert await device.recv() == wire.Reset(seq=latest)
+            await device.send(wire.Convs(qid=1, before=None, limit=50))
+            page = await device.recv()
+            assert page == wire.ConvPage(qid=1, convs=rig.store.conversations_page(), more=False)
+            conv = page.convs[0].id
+            await device.send(wire.Thread(qid=2, conv=conv, before=None, after=None, limit=50))
+            assert await device.recv() == wire.ThreadPage(
+                qid=2, conv=conv, msgs=rig.store.thread_page(conv), more=False
+            )
+            await device.send(wire.Sync(since=latest, limit=1000))
+            assert await device.recv() == wire.Synced(seq=latest)
 
             synced = rig.store.latest_seq()
             rig.store.add_incoming(NUMBER, "live", 3_000, "src-3")

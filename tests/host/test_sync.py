@@ -6,6 +6,7 @@ temporary folder, checked from a second connection where "after the commit" matt
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 from pathlib import Path
 
@@ -17,7 +18,10 @@ from textport.host import sync
 from textport.host.sync import BATCH_BYTES, DeviceSession
 from textport.protocol import derive, session
 from textport.protocol import messages as wire
+from textport.store.attachments import AttachmentFiles
+from textport.store.backup.records import Attachment, HistoryMessage
 from textport.store.db import connect
+from textport.store.history import HistoryImport
 from textport.store.store import Device, Store
 from textport.transports.base import Capabilities
 
@@ -35,6 +39,7 @@ class Rig:
     def __init__(self, tmp_path: Path) -> None:
         self.path = tmp_path / "textport.db"
         self.store = Store(connect(self.path), lambda: NOW)
+        self.files = AttachmentFiles(tmp_path / "attachments")
         self.store.add_device(DEVICE_ID, PUBLIC, "Firefox on Linux", "ua", b"\x08" * 32)
         (device,) = self.store.devices()
         self.device: Device = device
@@ -49,6 +54,7 @@ class Rig:
             send=self.sent.append,
             accepted=self._accepted,
             text_ttl=3600,
+            files=self.files,
         )
 
     def _accepted(self) -> None:
@@ -61,6 +67,17 @@ class Rig:
     def one(self) -> wire.Message:
         (message,) = self.take()
         return message
+
+    def go_live(self) -> int:
+        """What a device with nothing cached does: sync{0} -> reset{seq} -> sync{seq}."""
+        batches, reset = self.sync(0)
+        assert batches == []
+        if isinstance(reset, wire.Synced):  # an empty host: nothing to page
+            return reset.seq
+        assert isinstance(reset, wire.Reset)
+        batches, synced = self.sync(reset.seq)
+        assert synced == wire.Synced(seq=reset.seq)
+        return reset.seq
 
     def sync(self, since: int, limit: int = 1000) -> tuple[list[wire.Batch], wire.Message]:
         """Sync from ``since``: the batches, then the last message (synced or reset)."""
@@ -134,6 +151,9 @@ HOST_ONLY: list[wire.Message] = [
     wire.EventMessage(event=wire.StatusEvent(seq=1, id=1, state="sent", reason=None, at=1)),
     wire.Ack(cmid=CMID, msg_id=1, state="sending", reason=None),
     wire.Results(qid=1, hits=[], more=False),
+    wire.ConvPage(qid=1, convs=[], more=False),
+    wire.ThreadPage(qid=1, conv=1, msgs=[], more=False),
+    wire.Chunk(qid=1, att=1, offset=0, total=1, type="image/png", data="AA=="),
     wire.PairRequest(name="n", agent="a"),
     wire.PairAccept(
         host_name="h",
@@ -160,7 +180,10 @@ def test_a_message_a_device_does_not_send_is_refused_as_bad_message(
 
 def test_every_message_type_is_either_handled_or_refused(rig: Rig) -> None:
     """Nothing falls through: the refused list is exactly what a device never sends."""
-    device_sends = {"hello", "sync", "send", "read", "search", "ping", "pong", "error", "bye"}
+    device_sends = {
+        *("hello", "sync", "send", "read", "search", "convs", "thread", "fetch"),
+        *("ping", "pong", "error", "bye"),
+    }
     refused = {m.__struct_config__.tag for m in HOST_ONLY}
     assert device_sends | refused == set(wire.MESSAGE_TYPES)
     assert not device_sends & refused
@@ -169,15 +192,39 @@ def test_every_message_type_is_either_handled_or_refused(rig: Rig) -> None:
 # ---------------------------------------------------------------- sync
 
 
-def test_sync_from_zero_sends_every_event_in_batches_under_the_size_limit(rig: Rig) -> None:
+def test_a_device_with_nothing_cached_gets_reset_not_a_replay(rig: Rig) -> None:
+    _fill(rig.store, 60, 40)
+    latest = rig.store.latest_seq()
+    assert rig.sync(0) == ([], wire.Reset(seq=latest))
+    assert not rig.session.synced
+    assert rig.go_live() == latest
+    assert rig.session.synced
+
+
+def test_a_cursor_too_far_behind_gets_reset(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sync, "REPLAY_LIMIT", 10)
+    _fill(rig.store, 6, 5)
+    latest = rig.store.latest_seq()
+    assert rig.sync(latest - 11) == ([], wire.Reset(seq=latest))
+    batches, last = rig.sync(latest - 10)
+    assert len(_events(batches)) == 10
+    assert last == wire.Synced(seq=latest)
+
+
+def test_an_empty_host_syncs_from_zero_without_a_reset(tmp_path: Path) -> None:
+    """Nothing to page: a reset{0} would only send the device back to sync{0}."""
+    assert Rig(tmp_path).sync(0) == ([], wire.Synced(seq=0))
+
+
+def test_sync_sends_every_later_event_in_batches_under_the_size_limit(rig: Rig) -> None:
     _fill(rig.store, 60, 4000)  # 180 events, about 250 kB of JSON
     latest = rig.store.latest_seq()
-    batches, last = rig.sync(0)
+    batches, last = rig.sync(1)
 
     assert len(batches) >= 4
     events = _events(batches)
-    assert [e.seq for e in events] == list(range(1, latest + 1))
-    assert events == rig.store.events_since(0, 1000)
+    assert [e.seq for e in events] == list(range(2, latest + 1))
+    assert events == rig.store.events_since(1, 1000)
     assert [b.more for b in batches] == [True] * (len(batches) - 1) + [False]
     for batch in batches:
         if len(batch.events) > 1:
@@ -192,9 +239,9 @@ def test_sync_pages_by_limit_and_still_reaches_the_end(rig: Rig) -> None:
     _fill(rig.store, 10, 5)
     latest = rig.store.latest_seq()
     assert latest == 3 + 3 + 8 * 2
-    batches, last = rig.sync(0, limit=4)
+    batches, last = rig.sync(1, limit=4)
     assert all(1 <= len(b.events) <= 4 for b in batches)
-    assert [e.seq for e in _events(batches)] == list(range(1, latest + 1))
+    assert [e.seq for e in _events(batches)] == list(range(2, latest + 1))
     assert [b.more for b in batches][-1] is False
     assert all(b.more for b in batches[:-1])
     assert last == wire.Synced(seq=latest)
@@ -204,9 +251,9 @@ def test_the_largest_single_event_still_fits_one_batch(rig: Rig) -> None:
     """JSON escapes a control character as six bytes: 10 000 of them exceed BATCH_BYTES."""
     rig.store.add_incoming(ANA, "\x01" * wire.MAX_BODY_CHARS, 1, "s1")
     rig.store.add_incoming(ANA, "\x01" * wire.MAX_BODY_CHARS, 2, "s2")
-    batches, last = rig.sync(0)
+    batches, last = rig.sync(1)
     latest = rig.store.latest_seq()
-    assert [e.seq for e in _events(batches)] == list(range(1, latest + 1))
+    assert [e.seq for e in _events(batches)] == list(range(2, latest + 1))
     assert max(len(wire.encode(b)) for b in batches) > BATCH_BYTES, "the case at hand"
     for batch in batches:
         session.pad(wire.encode(batch))
@@ -228,8 +275,6 @@ def test_sync_at_the_newest_seq_sends_no_batch_and_synced(rig: Rig) -> None:
     batches, last = rig.sync(latest)
     assert batches == []
     assert last == wire.Synced(seq=latest)
-    empty = Rig(rig.path.parent / "empty")
-    assert empty.sync(0) == ([], wire.Synced(seq=0))
 
 
 def test_a_cursor_ahead_of_the_host_gets_reset_and_no_live_events(rig: Rig) -> None:
@@ -241,8 +286,8 @@ def test_a_cursor_ahead_of_the_host_gets_reset_and_no_live_events(rig: Rig) -> N
     rig.store.add_incoming(ANA, "while reset", 10, "s10")
     rig.session.push()
     assert rig.take() == [], "no live events until the device synced again"
-    batches, last = rig.sync(0)
-    assert [e.seq for e in _events(batches)] == list(range(1, latest + 3))
+    batches, last = rig.sync(latest)
+    assert [e.seq for e in _events(batches)] == [latest + 1, latest + 2]
     assert last == wire.Synced(seq=latest + 2)
 
 
@@ -253,7 +298,7 @@ def test_push_sends_nothing_before_synced_then_only_new_events_once(rig: Rig) ->
     _fill(rig.store, 2, 5)
     rig.session.push()
     assert rig.take() == []
-    rig.sync(0)
+    rig.go_live()
     rig.session.push()
     assert rig.take() == [], "synced already covered every event"
 
@@ -273,7 +318,7 @@ def test_push_sends_nothing_before_synced_then_only_new_events_once(rig: Rig) ->
 
 def test_push_catches_up_past_its_per_call_limit(rig: Rig, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sync, "PUSH_LIMIT", 3)
-    rig.sync(0)
+    rig.go_live()
     _fill(rig.store, 4, 5)  # ten new events at once, over three times the limit
     rig.session.push()
     seqs = [m.event.seq for m in rig.take() if isinstance(m, wire.EventMessage)]
@@ -344,6 +389,7 @@ def test_the_same_cmid_from_another_device_is_another_text(rig: Rig) -> None:
         send=got.append,
         accepted=lambda: None,
         text_ttl=60,
+        files=rig.files,
     )
     rig.session.handle(wire.Send(cmid=CMID, to=[ANA], body="mine"))
     other.handle(wire.Send(cmid=CMID, to=[ANA], body="theirs"))
@@ -361,7 +407,7 @@ def test_read_sets_unread_to_zero_and_makes_one_event(rig: Rig) -> None:
     _fill(rig.store, 4, 5)  # BO gets texts 0 and 2, ANA 1 and 3
     conv = rig.store.conversation_for([ANA])
     assert rig.store.conversation(conv).unread == 2
-    rig.sync(0)
+    rig.go_live()
     before = rig.store.latest_seq()
 
     rig.session.handle(wire.Read(conv=conv))
@@ -411,12 +457,15 @@ def test_search_finds_bodies_newest_first_and_marks_the_match(rig: Rig) -> None:
     assert results.hits[0].at == 300
 
 
-def test_search_treats_like_wildcards_as_text(rig: Rig) -> None:
+def test_search_is_by_words_and_search_syntax_is_plain_text(rig: Rig) -> None:
     rig.store.add_incoming(ANA, "100% sure", 1, "a")
-    rig.store.add_incoming(ANA, "a_b", 2, "b")
+    rig.store.add_incoming(ANA, "cats AND dogs", 2, "b")
     rig.store.add_incoming(ANA, "plain text", 3, "c")
-    assert [h.snippet for h in _search(rig, "%").hits] == ["100\x02%\x03 sure"]
-    assert [h.snippet for h in _search(rig, "_").hits] == ["a\x02_\x03b"]
+    assert [h.snippet for h in _search(rig, "100%").hits] == ["\x02100\x03% sure"]
+    assert _search(rig, "%").hits == [], "no word, no hit, no error"
+    assert [h.snippet for h in _search(rig, "AND").hits] == ["cats \x02AND\x03 dogs"]
+    assert [h.snippet for h in _search(rig, 'dogs" OR "text').hits] == []
+    assert [h.at for h in _search(rig, "pla").hits] == [3], "the last word is a prefix"
     assert _search(rig, "zzz").hits == []
 
 
@@ -439,9 +488,171 @@ def test_search_pages_by_time_with_before_and_misses_nothing(rig: Rig) -> None:
 
 
 def test_search_long_bodies_give_a_bounded_snippet_around_the_match(rig: Rig) -> None:
-    body = "a" * 300 + "needle" + "b" * 300
+    body = "hay " * 100 + "needle" + " straw" * 100
     rig.store.add_incoming(ANA, body, 1, "a")
     (hit,) = _search(rig, "needle").hits
     assert "\x02needle\x03" in hit.snippet
     assert hit.snippet.startswith("…")
     assert len(hit.snippet) <= 500
+
+
+# ---------------------------------------------------------------- pages and attachments
+
+
+def _page_convs(rig: Rig, limit: int) -> list[wire.ConvPage]:
+    pages: list[wire.ConvPage] = []
+    before: tuple[int, int] | None = None
+    while True:
+        rig.session.handle(wire.Convs(qid=len(pages), before=before, limit=limit))
+        page = rig.one()
+        assert isinstance(page, wire.ConvPage)
+        assert page.qid == len(pages)
+        pages.append(page)
+        if not page.more:
+            return pages
+        before = (page.convs[-1].last_at, page.convs[-1].id)
+
+
+def test_conversation_pages_cover_every_conversation_once_newest_first(rig: Rig) -> None:
+    for n in range(11):
+        rig.store.add_incoming(f"+1555011{n:02d}", f"text {n}", 1000 - n * 7, f"s{n}")
+    pages = _page_convs(rig, limit=3)
+    assert [len(p.convs) for p in pages] == [3, 3, 3, 2]
+    listed = [c.id for p in pages for c in p.convs]
+    ordered = rig.store.db.execute("SELECT id FROM conversations ORDER BY last_at DESC, id DESC")
+    assert listed == [row[0] for row in ordered]
+    assert pages[0].convs[0].snippet == "text 0"
+
+
+def _thread(rig: Rig, conv: int, **position: tuple[int, int] | None) -> wire.Message:
+    rig.session.handle(
+        wire.Thread(
+            qid=9,
+            conv=conv,
+            before=position.get("before"),
+            after=position.get("after"),
+            limit=4,
+        )
+    )
+    return rig.one()
+
+
+def test_thread_pages_go_back_in_time_and_forward_from_a_search_hit(rig: Rig) -> None:
+    ids = [_incoming(rig.store, f"line {n}", 100 + n) for n in range(10)]
+    conv = rig.store.conversation_for([ANA])
+    newest = _thread(rig, conv)
+    assert isinstance(newest, wire.ThreadPage)
+    assert [m.id for m in newest.msgs] == ids[:-5:-1]
+    assert newest.more
+    older = _thread(rig, conv, before=(newest.msgs[-1].at, newest.msgs[-1].id))
+    assert isinstance(older, wire.ThreadPage)
+    assert [m.id for m in older.msgs] == ids[5:1:-1]
+    last = _thread(rig, conv, before=(older.msgs[-1].at, older.msgs[-1].id))
+    assert isinstance(last, wire.ThreadPage)
+    assert ([m.id for m in last.msgs], last.more) == ([ids[1], ids[0]], False)
+
+    # Around a hit (message 3): the page before (at, id + 1) ends with it, the page after
+    # it holds the next four, still listed newest first.
+    hit = rig.store.message(ids[3])
+    around = _thread(rig, conv, before=(hit.at, hit.id + 1))
+    assert isinstance(around, wire.ThreadPage)
+    assert [m.id for m in around.msgs] == [ids[3], ids[2], ids[1], ids[0]]
+    newer = _thread(rig, conv, after=(hit.at, hit.id))
+    assert isinstance(newer, wire.ThreadPage)
+    assert ([m.id for m in newer.msgs], newer.more) == ([ids[7], ids[6], ids[5], ids[4]], True)
+    end = _thread(rig, conv, after=(newer.msgs[0].at, newer.msgs[0].id))
+    assert isinstance(end, wire.ThreadPage)
+    assert ([m.id for m in end.msgs], end.more) == ([ids[9], ids[8]], False)
+
+
+def test_a_bad_page_request_gets_an_error_naming_its_qid_and_the_session_goes_on(
+    rig: Rig,
+) -> None:
+    conv = rig.store.conversation_for([ANA])
+    refused = _thread(rig, 9999)
+    assert isinstance(refused, wire.Error)
+    assert (refused.code, refused.ref) == ("bad_message", "9")
+    both = _thread(rig, conv, before=(1, 1), after=(1, 1))
+    assert isinstance(both, wire.Error)
+    assert both.ref == "9"
+    rig.session.handle(wire.Ping(n=1))
+    assert rig.one() == wire.Pong(n=1)
+
+
+def _mms(rig: Rig, data: bytes | None) -> int:
+    HistoryImport(rig.store, rig.files).run(
+        [
+            HistoryMessage(
+                kind="mms",
+                direction="in",
+                peers=(ANA, BO),
+                sender=BO,
+                body="look",
+                at_ms=5000,
+                read=True,
+                state="received",
+                subject="Trip",
+                attachments=(
+                    Attachment("image/png", "cat.png", data, None if data else "corrupt"),
+                ),
+            )
+        ]
+    )
+    conv = rig.store.conversation_for([ANA, BO])
+    page = _thread(rig, conv)
+    assert isinstance(page, wire.ThreadPage)
+    (record,) = page.msgs
+    assert (record.kind, record.sender, record.subject) == ("mms", BO, "Trip")
+    (att,) = record.atts
+    assert (att.type, att.name) == ("image/png", "cat.png")
+    return att.id
+
+
+def test_an_attachment_is_fetched_in_chunks_and_reassembles_exactly(rig: Rig) -> None:
+    data = bytes(range(256)) * 500  # 128 000 bytes: three chunks
+    att = _mms(rig, data)
+    got = b""
+    while True:
+        rig.session.handle(wire.Fetch(qid=3, att=att, offset=len(got)))
+        chunk = rig.one()
+        assert isinstance(chunk, wire.Chunk)
+        assert (chunk.qid, chunk.att, chunk.total, chunk.type) == (3, att, len(data), "image/png")
+        assert chunk.offset == len(got)
+        piece = base64.b64decode(chunk.data)
+        assert 0 < len(piece) <= wire.CHUNK_BYTES
+        session.pad(wire.encode(chunk))  # fits one transport message
+        got += piece
+        if len(got) == chunk.total:
+            break
+    assert got == data
+    rig.session.handle(wire.Fetch(qid=4, att=att, offset=len(data)))
+    past = rig.one()
+    assert isinstance(past, wire.Error)
+    assert past.ref == "4"
+
+
+def test_a_broken_or_unknown_attachment_cannot_be_fetched(rig: Rig) -> None:
+    att = _mms(rig, None)
+    for qid, wanted in ((5, att), (6, att + 100)):
+        rig.session.handle(wire.Fetch(qid=qid, att=wanted, offset=0))
+        refused = rig.one()
+        assert isinstance(refused, wire.Error)
+        assert (refused.code, refused.ref) == ("bad_message", str(qid))
+
+
+def test_a_page_of_huge_messages_is_cut_to_fit_one_transport_message(rig: Rig) -> None:
+    """JSON escapes a control character as six bytes: one such text nearly fills a page."""
+    for n in range(3):
+        rig.store.add_incoming(ANA, "\x01" * wire.MAX_BODY_CHARS, 10 + n, f"h{n}")
+    conv = rig.store.conversation_for([ANA])
+    seen: list[int] = []
+    before: tuple[int, int] | None = None
+    while True:
+        page = _thread(rig, conv, before=before)
+        assert isinstance(page, wire.ThreadPage)
+        session.pad(wire.encode(page))  # raises if it does not fit
+        seen += [m.id for m in page.msgs]
+        if not page.more:
+            break
+        before = (page.msgs[-1].at, page.msgs[-1].id)
+    assert len(seen) == len(set(seen)) == 3

@@ -209,6 +209,7 @@ def test_import_writes_messages_conversations_attachments_and_names(
     assert progress == [3, 1]
 
     ana, group = store.conversations_page()[::-1]
+    assert (ana.hist, group.hist) == (1, 1), "each batch that adds history bumps hist"
     assert (ana.name, ana.snippet, ana.unread, ana.last_at) == ("Ana", "unread one", 1, 3000)
     assert (group.peers, group.snippet) == (["+15550101", "+15550102"], "📷 Photo")
     rows = store.db.execute(

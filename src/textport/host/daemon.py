@@ -27,6 +27,7 @@ from textport.host.sync import DeviceSession
 from textport.protocol import derive
 from textport.protocol import messages as wire
 from textport.protocol.pairing import PairingOffer
+from textport.store.attachments import AttachmentFiles
 from textport.store.db import connect
 from textport.store.store import Device, Store
 from textport.transports.base import Incoming, Transport
@@ -58,6 +59,7 @@ class Host:
         self._clock = clock
         self.identity: HostIdentity = load_identity(settings.data, relay=settings.relay)
         self.store = Store(connect(settings.data / "textport.db"), clock)
+        self.files = AttachmentFiles(settings.data / "attachments")
         self.transport: Transport = SimCarrier(settings.data / "sim", settings.sim, clock)
         self.relay = RelayLink(
             self.identity,
@@ -121,6 +123,7 @@ class Host:
             send=send,
             accepted=self._accepted,
             text_ttl=self.settings.text_ttl,
+            files=self.files,
         )
 
     def _accepted(self) -> None:

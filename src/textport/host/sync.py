@@ -1,11 +1,14 @@
 """One paired device's session on the host: the dispatcher for application messages.
 
 device -> host   hello        -> welcome
-device -> host   sync         -> batch…, synced   (or reset)
+device -> host   sync         -> batch…, synced   (or reset: no replay, page instead)
 host   -> device event                            every change after synced
 device -> host   send         -> ack              after the commit; same ack again
 device -> host   read                             unread = 0
-device -> host   search       -> results
+device -> host   search       -> results          full-text, newest first
+device -> host   convs        -> conv_page        the conversation list, a page at a time
+device -> host   thread       -> thread_page      a conversation's messages, a page at a time
+device -> host   fetch        -> chunk            an attachment's bytes, 45 000 at a time
 device -> host   ping         -> pong
 device -> host   pong, error                      noted (the spec lets either side send them)
 either           bye                              the session ends
@@ -13,23 +16,30 @@ either           bye                              the session ends
 
 from __future__ import annotations
 
+import base64
 import logging
 from collections.abc import Callable
-from typing import Final
+from typing import Final, TypeVar
 
 import msgspec
 
-from textport.errors import ErrorCode, ProtocolError
+from textport.errors import ErrorCode, ProtocolError, StoreError
 from textport.protocol import derive
 from textport.protocol import messages as wire
+from textport.store.attachments import AttachmentFiles
+from textport.store.search import search
 from textport.store.store import Device, Store
 from textport.transports.base import Capabilities
 
 log = logging.getLogger(__name__)
+Record = TypeVar("Record", wire.ConversationRecord, wire.MessageRecord)
 
 BATCH_BYTES: Final = 60_000
 """Keep each batch well under the largest transport body (65517 bytes)."""
 PUSH_LIMIT: Final = 1000
+REPLAY_LIMIT: Final = 5000
+"""A device further behind than this many events starts afresh from pages (reset)."""
+PAGE_BYTES: Final = 60_000
 
 
 class DeviceSession:
@@ -43,8 +53,10 @@ class DeviceSession:
         send: Callable[[wire.Message], None],
         accepted: Callable[[], None],
         text_ttl: float,
+        files: AttachmentFiles,
     ) -> None:
         self._store = store
+        self._files = files
         self.device = device
         self._host_name = host_name
         self._caps = caps
@@ -55,6 +67,13 @@ class DeviceSession:
         self._sent_seq = 0
 
     def handle(self, message: wire.Message) -> None:
+        try:
+            self._dispatch(message)
+        except _RequestError as exc:
+            log.info("device %s: refused a request: %s", self.device.id.hex()[:8], exc.message)
+            self._send(wire.Error(code=exc.code.value, message=exc.message, ref=exc.ref))
+
+    def _dispatch(self, message: wire.Message) -> None:  # noqa: PLR0912 - one case per type
         match message:
             case wire.Hello():
                 self._send(
@@ -79,6 +98,12 @@ class DeviceSession:
                     self._accepted()
             case wire.Search():
                 self._send(self._search(message))
+            case wire.Convs(qid=qid, before=before, limit=limit):
+                self._convs(qid, before, limit)
+            case wire.Thread():
+                self._thread(message)
+            case wire.Fetch(qid=qid, att=att, offset=offset):
+                self._send(self._fetch(qid, att, offset))
             case wire.Ping(n=n):
                 self._send(wire.Pong(n=n))
             case wire.Pong():
@@ -95,7 +120,9 @@ class DeviceSession:
 
     def _sync(self, since: int, limit: int) -> None:
         latest = self._store.latest_seq()
-        if since > latest:
+        if (since == 0 and latest > 0) or since > latest or latest - since > REPLAY_LIMIT:
+            # Nothing cached, a cursor this host never gave, or too far behind: history
+            # is paged (convs, thread), never replayed. The device answers sync{seq}.
             self.synced = False
             self._send(wire.Reset(seq=latest))
             return
@@ -137,55 +164,77 @@ class DeviceSession:
             self._accepted()
 
     def _search(self, message: wire.Search) -> wire.Results:
-        """Plain substring search, newest first (full-text search is a later issue).
-
-        Pages in the order of the results, (at, id) descending: ``before`` names the last
-        hit of the previous page. Ids do not follow time (texts arrive late, history is
-        imported), so comparing ids alone would skip hits.
-        """
-        pattern = (
-            "%" + message.query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        )
-        before_at = None
+        """Full-text search, newest first; ``before`` names the last hit of the previous
+        page (an unknown id gives no hits)."""
+        before = None
         if message.before is not None:
-            row = self._store.db.execute(
-                "SELECT at FROM messages WHERE id = ?", (message.before,)
-            ).fetchone()
-            if row is None:
+            before = self._store.sort_key_of(message.before)
+            if before is None:
                 return wire.Results(qid=message.qid, hits=[], more=False)
-            before_at = row["at"]
-        rows = self._store.db.execute(
-            "SELECT id, conv, at, body FROM messages WHERE body LIKE ? ESCAPE '\\' "
-            "AND (? IS NULL OR at < ? OR (at = ? AND id < ?)) "
-            "ORDER BY at DESC, id DESC LIMIT ?",
-            (pattern, before_at, before_at, before_at, message.before, message.limit + 1),
-        ).fetchall()
-        hits = [
-            wire.Hit(
-                msg_id=row["id"],
-                conv=row["conv"],
-                at=row["at"],
-                snippet=_snippet(row["body"], message.query),
+        matches, more = search(self._store.db, message.query, before=before, limit=message.limit)
+        hits = [wire.Hit(msg_id=m.msg_id, conv=m.conv, at=m.at, snippet=m.snippet) for m in matches]
+        return wire.Results(qid=message.qid, hits=hits, more=more)
+
+    def _convs(self, qid: int, before: tuple[int, int] | None, limit: int) -> None:
+        convs = self._store.conversations_page(before, limit + 1)
+        page = _fit(convs[:limit])
+        self._send(wire.ConvPage(qid=qid, convs=page, more=len(convs) > len(page)))
+
+    def _thread(self, message: wire.Thread) -> None:
+        if message.before is not None and message.after is not None:
+            raise _RequestError(message.qid, "a thread page is either before or after a message")
+        try:
+            msgs = self._store.thread_page(
+                message.conv, message.before, message.limit + 1, after=message.after
             )
-            for row in rows[: message.limit]
-        ]
-        return wire.Results(qid=message.qid, hits=hits, more=len(rows) > message.limit)
+        except StoreError as exc:
+            raise _RequestError(message.qid, "there is no such conversation") from exc
+        # More in the asked direction: the extra row is the oldest (before) or newest (after).
+        extra = len(msgs) > message.limit
+        page = msgs[1:] if extra and message.after is not None else msgs[: message.limit]
+        fitted = _fit(page) if message.after is None else _fit(page[::-1])[::-1]
+        self._send(
+            wire.ThreadPage(
+                qid=message.qid,
+                conv=message.conv,
+                msgs=fitted,
+                more=extra or len(fitted) < len(page),
+            )
+        )
+
+    def _fetch(self, qid: int, att_id: int, offset: int) -> wire.Chunk:
+        att = self._store.attachment(att_id)
+        if att is None or att["sha256"] is None:
+            raise _RequestError(qid, "there is no such attachment, or its bytes are missing")
+        if offset > att["size"] or (offset == att["size"] and offset > 0):
+            raise _RequestError(qid, "that offset is past the attachment's end")
+        data = self._files.read(att["sha256"], offset, wire.CHUNK_BYTES)
+        return wire.Chunk(
+            qid=qid,
+            att=att_id,
+            offset=offset,
+            total=att["size"],
+            type=att["content_type"][:128],
+            data=base64.b64encode(data).decode(),
+        )
 
 
-def _snippet(body: str, query: str) -> str:
-    index = body.lower().find(query.lower())
-    if index < 0:
-        return body[:200]
-    start = max(0, index - 60)
-    end = index + len(query)
-    return (
-        ("…" if start else "")
-        + body[start:index]
-        + "\x02"
-        + body[index:end]
-        + "\x03"
-        + body[end : end + 120]
-    )[:500]
+class _RequestError(ProtocolError):
+    """A request the host cannot answer: error{ref: qid}, and the session goes on."""
+
+    def __init__(self, qid: int, message: str) -> None:
+        super().__init__(message, ErrorCode.BAD_MESSAGE)
+        self.ref = str(qid)
+
+
+def _fit(records: list[Record]) -> list[Record]:
+    """The longest head of ``records`` whose JSON fits one transport message."""
+    size = 0
+    for count, record in enumerate(records):
+        size += len(msgspec.json.encode(record)) + 1
+        if size > PAGE_BYTES:
+            return records[: max(count, 1)]
+    return records
 
 
 def _batches(events: list[wire.Event]) -> list[list[wire.Event]]:

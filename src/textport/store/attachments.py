@@ -58,6 +58,17 @@ class AttachmentFiles:
                 f"the attachment file {sha256.hex()[:12]}… is missing from {self.folder}: {exc}"
             ) from exc
 
+    def read(self, sha256: bytes, offset: int, size: int) -> bytes:
+        """Up to ``size`` bytes of a stored attachment from ``offset``."""
+        try:
+            with self.path(sha256).open("rb") as file:
+                file.seek(offset)
+                return file.read(size)
+        except OSError as exc:
+            raise StoreError(
+                f"the attachment file {sha256.hex()[:12]}… is missing from {self.folder}: {exc}"
+            ) from exc
+
     def flush(self) -> None:
         """Make the files ``put`` since the last flush durable (fsync their folders)."""
         for folder in self._dirty:

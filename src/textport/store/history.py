@@ -113,7 +113,7 @@ class HistoryImport:
                 (first,),
             )
             self._contacts(batch[i] for i in fresh)
-            self._store.touch_conversations(_touched(batch, convs, fresh))
+            self._store.touch_conversations(_touched(batch, convs, fresh), history=True)
         self.result.messages += len(fresh)
         self.result.duplicates += len(batch) - len(fresh)
         self.result.conversations.update(convs[i] for i in fresh)

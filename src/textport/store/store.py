@@ -170,13 +170,22 @@ class Store:
     def touch_conversation(self, conv: int, at: int, snippet: str, unread: int) -> None:
         self.touch_conversations([(conv, at, snippet, unread)])
 
-    def touch_conversations(self, changes: list[tuple[int, int, str, int]]) -> None:
-        """New messages in conversations: (conv, newest at, its snippet, unread added)."""
+    def touch_conversations(
+        self, changes: list[tuple[int, int, str, int]], *, history: bool = False
+    ) -> None:
+        """New messages in conversations: (conv, newest at, its snippet, unread added).
+
+        ``history``: they were added out of time order (an import), so ``hist`` grows and
+        devices drop the pages they cached.
+        """
         self.db.executemany(
             "UPDATE conversations SET last_at = max(last_at, ?1), "
-            "snippet = CASE WHEN ?1 >= last_at THEN ?2 ELSE snippet END, unread = unread + ?3 "
-            "WHERE id = ?4",
-            [(at, snippet[:200], unread, conv) for conv, at, snippet, unread in changes],
+            "snippet = CASE WHEN ?1 >= last_at THEN ?2 ELSE snippet END, unread = unread + ?3, "
+            "hist = hist + ?5 WHERE id = ?4",
+            [
+                (at, snippet[:200], unread, conv, int(history))
+                for conv, at, snippet, unread in changes
+            ],
         )
         now = self.now_ms()
         self.db.executemany(
@@ -194,24 +203,70 @@ class Store:
         ).fetchone()
         if row is None:
             raise StoreError(f"no message {msg_id}")
-        return _message(row, row["peers"].split(","))
+        return self._records([row], row["peers"].split(","))[0]
 
     def thread_page(
-        self, conv: int, before: tuple[int, int] | None = None, limit: int = 50
+        self,
+        conv: int,
+        before: tuple[int, int] | None = None,
+        limit: int = 50,
+        *,
+        after: tuple[int, int] | None = None,
     ) -> list[wire.MessageRecord]:
-        """A conversation's messages, newest first; ``before`` = (at, id) of the last one
-        of the previous page."""
+        """A page of a conversation's messages, always listed newest first: those older
+        than ``before`` (the newest ones when neither is given), or, with ``after``, the
+        ones just newer than it. Positions are (at, id); no OFFSET, constant cost."""
         peers = self.db.execute("SELECT peers FROM conversations WHERE id = ?", (conv,)).fetchone()
         if peers is None:
             raise StoreError(f"no conversation {conv}")
-        at, msg_id = before if before is not None else (1 << 62, 0)
-        rows = self.db.execute(
-            f"SELECT {_MESSAGE} FROM messages m "  # noqa: S608 - a constant
-            "WHERE m.conv = ? AND (m.at, m.id) < (?, ?) ORDER BY m.at DESC, m.id DESC LIMIT ?",
-            (conv, at, msg_id, limit),
-        ).fetchall()
-        numbers = peers[0].split(",")
-        return [_message(row, numbers) for row in rows]
+        if after is not None:
+            rows = self.db.execute(
+                f"SELECT {_MESSAGE} FROM messages m "  # noqa: S608 - a constant
+                "WHERE m.conv = ? AND (m.at, m.id) > (?, ?) ORDER BY m.at, m.id LIMIT ?",
+                (conv, *after, limit),
+            ).fetchall()[::-1]
+        else:
+            rows = self.db.execute(
+                f"SELECT {_MESSAGE} FROM messages m "  # noqa: S608 - a constant
+                "WHERE m.conv = ? AND (m.at, m.id) < (?, ?) ORDER BY m.at DESC, m.id DESC "
+                "LIMIT ?",
+                (conv, *(before or (1 << 62, 0)), limit),
+            ).fetchall()
+        return self._records(rows, peers[0].split(","))
+
+    def _records(self, rows: list[sqlite3.Row], peers: list[str]) -> list[wire.MessageRecord]:
+        """Message records for rows of one conversation, with their attachments."""
+        mms = [row["id"] for row in rows if row["kind"] == "mms"]
+        atts: dict[int, list[wire.AttachmentRecord]] = {}
+        if mms:
+            marks = ",".join("?" * len(mms))
+            for att in self.db.execute(
+                "SELECT id, msg_id, content_type, name, size, broken FROM attachments "  # noqa: S608
+                f"WHERE msg_id IN ({marks}) ORDER BY msg_id, seq",
+                mms,
+            ):
+                atts.setdefault(att["msg_id"], []).append(
+                    wire.AttachmentRecord(
+                        id=att["id"],
+                        type=att["content_type"][:128],
+                        name=None if att["name"] is None else att["name"][:128],
+                        size=att["size"],
+                        broken=None if att["broken"] is None else att["broken"][:200],
+                    )
+                )
+        return [_message(row, peers, atts.get(row["id"], [])) for row in rows]
+
+    def sort_key_of(self, msg_id: int) -> int | None:
+        row = self.db.execute("SELECT sort_key FROM messages WHERE id = ?", (msg_id,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def attachment(self, att_id: int) -> sqlite3.Row | None:
+        """An attachment's content type, size, sha256 (NULL when broken) and why."""
+        row: sqlite3.Row | None = self.db.execute(
+            "SELECT id, content_type, size, sha256, broken FROM attachments WHERE id = ?",
+            (att_id,),
+        ).fetchone()
+        return row
 
     def add_outgoing(
         self, device_id: bytes | None, cmid: str | None, to: list[str], body: str, ttl: float
@@ -475,30 +530,40 @@ class Store:
 
 
 # Column lists shared by the queries that build records (constants, never user input).
-_CONVERSATION = "id, peers, name, last_at, snippet, unread"
-_MESSAGE = "m.id, m.conv, m.dir, m.body, m.at, m.state, m.reason, m.cmid"
+_CONVERSATION = "id, peers, name, last_at, snippet, unread, hist"
+_MESSAGE = (
+    "m.id, m.conv, m.dir, m.body, m.at, m.state, m.reason, m.cmid, m.kind, m.sender, m.subject"
+)
 
 
 def _conversation(row: sqlite3.Row) -> wire.ConversationRecord:
     return wire.ConversationRecord(
         id=row["id"],
-        peers=row["peers"].split(","),
-        name=row["name"],
+        peers=row["peers"].split(",")[: wire.MAX_PEERS],
+        name=None if row["name"] is None else row["name"][:128],
         last_at=row["last_at"],
         snippet=row["snippet"],
         unread=row["unread"],
+        hist=row["hist"],
     )
 
 
-def _message(row: sqlite3.Row, peers: list[str]) -> wire.MessageRecord:
+def _message(
+    row: sqlite3.Row, peers: list[str], atts: list[wire.AttachmentRecord]
+) -> wire.MessageRecord:
+    subject = row["subject"]
     return wire.MessageRecord(
         id=row["id"],
         conv=row["conv"],
         dir=row["dir"],
-        peers=peers,
-        body=row["body"],
+        peers=peers[: wire.MAX_PEERS],
+        body=row["body"][: wire.MAX_BODY_CHARS],
         at=row["at"],
         state=row["state"],
         reason=row["reason"],
         cmid=row["cmid"],
+        kind=row["kind"],
+        sender=row["sender"],
+        subject=None if subject is None else subject[:200],
+        atts=atts[: wire.MAX_ATTACHMENTS],
     )

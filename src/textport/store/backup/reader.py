@@ -227,6 +227,16 @@ class BackupReader:
         except expat.ExpatError as exc:
             self._failed(exc, fed + len(data), final=final)
             return False
+        except (LookupError, ValueError) as exc:
+            # expat asks Python's codecs for an encoding it does not know; they may know
+            # none by that name, or only a multi-byte one expat cannot use.
+            if self._root_seen:  # never: the encoding is declared before the root
+                raise BackupError(f"The file cannot be read further: {exc}.") from exc
+            raise BackupError(
+                "The file is not an SMS Backup & Restore XML backup: it declares a character "
+                "encoding that cannot be read (the app writes UTF-8). Choose the .xml file "
+                "the app exported."
+            ) from exc
         return True
 
     def _failed(self, exc: expat.ExpatError, fed: int, *, final: bool) -> None:

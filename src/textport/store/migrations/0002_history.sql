@@ -6,6 +6,8 @@ ALTER TABLE conversations ADD COLUMN pinned   INTEGER NOT NULL DEFAULT 0 CHECK (
 ALTER TABLE conversations ADD COLUMN archived INTEGER NOT NULL DEFAULT 0 CHECK (archived IN (0, 1));
 ALTER TABLE conversations ADD COLUMN muted    INTEGER NOT NULL DEFAULT 0 CHECK (muted IN (0, 1));
 ALTER TABLE conversations ADD COLUMN blocked  INTEGER NOT NULL DEFAULT 0 CHECK (blocked IN (0, 1));
+-- Grows when messages are added out of time order (imports): devices drop cached pages.
+ALTER TABLE conversations ADD COLUMN hist     INTEGER NOT NULL DEFAULT 0 CHECK (hist >= 0);
 -- The list shows unarchived conversations, newest first, a page at a time (keyset).
 DROP INDEX conversations_recent;
 CREATE INDEX conversations_recent ON conversations (archived, last_at DESC, id DESC);
