@@ -551,6 +551,8 @@ def test_every_truncation_yields_a_prefix_of_the_messages_and_never_crashes() ->
         (b"<html><body>hi</body></html>", "its root element is <html>, not <smses>"),
         (b'<calls count="1"><call number="1"/></calls>', "call log backup"),
         (b'<!DOCTYPE smses [<!ENTITY a "b">]><smses/>', "document type"),
+        (b"<?xml version='1.0' encoding='UF-T8'?><smses/>", "character encoding"),
+        (b"<?xml version='1.0' encoding='shift_jis'?><smses/>", "character encoding"),
     ],
 )
 def test_a_file_that_is_no_backup_raises_backup_error(data: bytes, words: str) -> None:
