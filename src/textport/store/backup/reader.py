@@ -103,6 +103,7 @@ _CHARSETS: Final = {
 """IANA MIBenum → codec, for a text part given as ``data`` (106, UTF-8, when unknown)."""
 _NO_NAMES: Final = frozenset({"", "null", "(Unknown)"})
 _DIGITS: Final = re.compile(r"[0-9]{1,16}")
+_NO_ELEMENT: Final = expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS]
 _TRUNCATED: Final = frozenset(
     {
         expat.errors.codes[expat.errors.XML_ERROR_NO_ELEMENTS],
@@ -248,6 +249,11 @@ class BackupReader:
                 raise BackupError(
                     "The file is empty: choose the .xml file SMS Backup & Restore exported."
                 )
+            if exc.code == _NO_ELEMENT:
+                raise BackupError(
+                    "The file is not an SMS Backup & Restore XML backup: it ends before its "
+                    "first element. Choose the .xml file the app exported."
+                )
             raise BackupError(
                 "The file is not an SMS Backup & Restore XML backup: it is not XML (line "
                 f"{line}, column {column}: {reason}). Choose the .xml file the app exported."
@@ -270,6 +276,11 @@ class BackupReader:
         line, column, offset = self._event
         if fed - offset <= self._max_element:
             return False
+        if not self._root_seen:
+            raise BackupError(
+                f"The file is not an SMS Backup & Restore XML backup: it has no <smses> in "
+                f"its first {_size(self._max_element)}."
+            )
         self.damage = Damage(
             line,
             column,
