@@ -69,6 +69,7 @@ def test_examples(raw: str, region: str, expected: str) -> None:
         ("@rcs.google.com", "e-mail"),
         ("a b@example.org", "e-mail"),
         ("a@example.org~b@example.org", "e-mail"),
+        ("a" * 60 + "@b.cd", "at most 64"),
         ("Smith, Ann", "sender id"),
     ],
 )

@@ -29,8 +29,8 @@ from textport.errors import ConfigError, ErrorCode, ProtocolError
 
 MAX_SENDER_ID: Final = 32
 """The longest alphanumeric sender id kept (GSM allows 11; RCS business names run longer)."""
-MAX_ADDRESS: Final = 254
-"""The longest e-mail-like address kept (the SMTP limit)."""
+MAX_ADDRESS: Final = 64
+"""The longest e-mail-like address kept: what the protocol's records carry as a peer."""
 
 _NUMERIC = re.compile(r"\+?[0-9 ().\-/]*")
 """Digits with the punctuation people and phones put in numbers."""
@@ -74,7 +74,7 @@ def _address(text: str) -> str:
     if len(text) > MAX_ADDRESS or not _ADDRESS.fullmatch(text):
         raise _invalid(
             "An address with @ is not a usable e-mail or RCS address (one @, text on both "
-            "sides, no spaces, commas or ~, at most 254 characters)."
+            f"sides, no spaces, commas or ~, at most {MAX_ADDRESS} characters)."
         )
     return text
 

@@ -409,6 +409,13 @@ def test_too_many_parts_or_addresses_skip_the_message() -> None:
     assert reader.skip_reasons == {"more than 200 parts or 500 addresses": 2}
 
 
+def test_a_group_larger_than_a_record_can_carry_is_skipped() -> None:
+    many = "~".join(f"+1555010{i:04d}" for i in range(101))
+    messages, reader = read(backup(mms([text("hi")], [], address=many, msg_box="2")))
+    assert messages == []
+    assert reader.skip_reasons == {"more than 100 participants": 1}
+
+
 def test_tilde_joined_group_addresses_are_normalised_sorted_and_deduplicated() -> None:
     (message,), _ = read(
         backup(

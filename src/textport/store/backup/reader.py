@@ -34,9 +34,10 @@ draft, no date, no usable address) is counted in ``skipped`` and ``skip_reasons`
 
 Limits (every one finite): an attachment over ``max_attachment`` bytes, or that would take
 a message's attachments over ``MESSAGE_ATTACHMENTS`` times that, is kept as a broken
-placeholder; an MMS with more than ``MAX_PARTS`` parts or ``MAX_ADDRS`` addresses is
-skipped; one element (tag) longer than ``MAX_ELEMENT`` bytes (or twice
-``max_attachment``) ends the reading as damage.
+placeholder; an MMS with more than ``MAX_PARTS`` parts or ``MAX_ADDRS`` addresses, or
+more peers than the protocol's records carry (``MAX_PEERS``, 100), is skipped; one
+element (tag) longer than ``MAX_ELEMENT`` bytes (or twice ``max_attachment``) ends the
+reading as damage.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from xml.parsers import expat
 
 from textport.errors import BackupError, ProtocolError
 from textport.numbers import check_region, normalise
+from textport.protocol.messages import MAX_PEERS
 from textport.store.attachments import MAX_ATTACHMENT
 from textport.store.backup.charrefs import SurrogateRefs
 from textport.store.backup.records import Attachment, HistoryMessage, HistoryState
@@ -523,6 +525,8 @@ class BackupReader:
                 peers.add(sender)
         if not peers:
             raise _Skip("no usable address")
+        if len(peers) > MAX_PEERS:
+            raise _Skip(f"more than {MAX_PEERS} participants")
         return tuple(sorted(peers)), sender
 
     def _owner(self, number: str) -> None:
