@@ -120,11 +120,11 @@ def test_archived_conversations_leave_the_list(store: Store) -> None:
     ("typed", "expression"),
     [
         ("hello", '"hello"*'),
-        ("hello wor", '"hello" "wor"*'),
-        ('"see you" soon', '"see you" "soon"*'),
-        ('say "see you"', '"say" "see you"'),
-        ("AND OR NOT", '"AND" "OR" "NOT"*'),
-        ('he said "hi', '"he" "said" """hi"*'),
+        ("hello wor", '"hello" AND "wor"*'),
+        ('"see you" soon', '"see you" AND "soon"*'),
+        ('say "see you"', '"say" AND "see you"'),
+        ("AND OR NOT", '"AND" AND "OR" AND "NOT"*'),
+        ('he said "hi', '"he" AND "said" AND """hi"*'),
         ("- * ( )", None),
         ("", None),
     ],
@@ -133,6 +133,40 @@ def test_what_people_type_becomes_a_safe_match_expression(
     typed: str, expression: str | None
 ) -> None:
     assert match_expression(typed) == expression
+
+
+def test_the_last_word_expands_into_the_terms_it_begins() -> None:
+    vocabulary = {"din": ["dinner", "dinners"], "x": [], "s": None}
+    complete = vocabulary.__getitem__
+    assert match_expression("see DÍN", complete) == '"see" AND ("dinner" OR "dinners")'
+    assert match_expression("x", complete) is None, "no term begins it: nothing can match"
+    assert match_expression("see s", complete) == '"see" AND "s"*', "too many: FTS5's prefix"
+    assert match_expression("o'clock", complete) == '"o\'clock"*', "two tokens: no expansion"
+
+
+def test_the_vocabulary_lists_indexed_terms_and_learns_new_ones(store: Store) -> None:
+    store.add_incoming("+15550100", "Dinner at Café Noir", 1, "a")
+    vocabulary = store.vocabulary
+    assert vocabulary.complete("din") == ["dinner"]
+    assert vocabulary.complete("cafe") == ["cafe"]
+    store.add_incoming("+15550100", "dinners again", 2, "b")
+    assert vocabulary.complete("din") == ["dinner", "dinners"]
+    assert [m.at for m in search(store.db, "din", vocabulary=vocabulary)[0]] == [2, 1]
+    many = " ".join(f"zz{n:03d}" for n in range(100))
+    store.add_incoming("+15550100", many, 3, "c")
+    assert vocabulary.complete("zz") is None
+    assert [m.at for m in search(store.db, "zz", vocabulary=vocabulary)[0]] == [3]
+
+
+@given(st.text(alphabet='abcdé AND"*-', max_size=12))
+@settings(max_examples=100, deadline=None)
+def test_search_finds_the_same_with_and_without_the_vocabulary(typed: str) -> None:
+    store = _memory_store()
+    for n, body in enumerate(["abc dab", "bad cab", "Abé dé", "dad AND cad", "b-a"]):
+        store.add_incoming("+15550101", body, 10 + n, f"v{n}")
+    plain = search(store.db, typed)[0]
+    expanded = search(store.db, typed, vocabulary=store.vocabulary)[0]
+    assert [m.msg_id for m in expanded] == [m.msg_id for m in plain]
 
 
 @given(st.text(max_size=40))

@@ -74,7 +74,7 @@ class Host:
             settings.data,
             devices_changed=self._devices_flushed,
             make_link=self.make_link,
-            store_changed=self.changed,
+            store_changed=self._written_elsewhere,
         )
 
     async def start(self) -> None:
@@ -128,6 +128,11 @@ class Host:
 
     def _accepted(self) -> None:
         self.outbox.wake()
+        self.changed()
+
+    def _written_elsewhere(self) -> None:
+        """Another process (textport import) wrote to the store."""
+        self.store.vocabulary.invalidate()
         self.changed()
 
     def changed(self) -> None:

@@ -171,7 +171,13 @@ class DeviceSession:
             before = self._store.sort_key_of(message.before)
             if before is None:
                 return wire.Results(qid=message.qid, hits=[], more=False)
-        matches, more = search(self._store.db, message.query, before=before, limit=message.limit)
+        matches, more = search(
+            self._store.db,
+            message.query,
+            before=before,
+            limit=message.limit,
+            vocabulary=self._store.vocabulary,
+        )
         hits = [wire.Hit(msg_id=m.msg_id, conv=m.conv, at=m.at, snippet=m.snippet) for m in matches]
         return wire.Results(qid=message.qid, hits=hits, more=more)
 

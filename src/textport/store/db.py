@@ -29,6 +29,13 @@ def connect(path: Path) -> sqlite3.Connection:
 
     WAL with ``synchronous=FULL``: a commit that returned survives power loss, which the
     host's "ack only after commit" rule needs.
+
+    Checkpoint policy: SQLite's own, inside the commit that crosses 1000 WAL pages
+    (about 4 MiB), which keeps each checkpoint small and its pages hot: measured at a
+    million messages, a durable write's p99 is about 1 ms (p50 0.24 ms). A checkpointing
+    thread of its own measured worse (p50 0.4-0.55 ms, p99 up to 17 ms), its fsyncs
+    competing with the commits'. ``journal_size_limit`` truncates the WAL back to 64 MiB
+    after a burst (an import) instead of leaving it at its largest.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
@@ -38,6 +45,7 @@ def connect(path: Path) -> sqlite3.Connection:
     db.row_factory = sqlite3.Row
     db.execute("PRAGMA journal_mode = WAL")
     db.execute("PRAGMA synchronous = FULL")
+    db.execute("PRAGMA journal_size_limit = 67108864")
     db.execute("PRAGMA busy_timeout = 5000")
     # 64 MiB of page cache: the FTS index and the unique indexes of a million-text
     # history no longer fit the 2 MiB default, and imports slowed down threefold.

@@ -4,10 +4,10 @@ A message whose conversation, time (to the millisecond), direction and text are 
 stored is skipped (one lookup in the thread index), so importing the same file again, a
 file with repeated entries, or a file exported from this store, adds nothing.
 
-Messages are written in batches, one transaction each; a batch appends one ``conv``
-event per conversation it touched rather than one event per message, so a million
-imported texts do not become a million events for every paired device to replay
-(devices page history on demand).
+Messages are written in batches, one transaction each. The import ends with one
+``conv`` event per conversation it added to, rather than one event per message or per
+batch, so a million imported texts do not become a flood of events for every paired
+device (devices page history on demand, and drop cached pages when ``hist`` grows).
 """
 
 from __future__ import annotations
@@ -69,14 +69,19 @@ class HistoryImport:
     def run(self, messages: Iterable[HistoryMessage]) -> ImportResult:
         pending: list[HistoryMessage] = []
         held = 0
-        for message in messages:
-            pending.append(message)
-            held += sum(len(a.data) for a in message.attachments if a.data is not None)
-            if len(pending) >= self._batch or held >= BATCH_BYTES:
+        try:
+            for message in messages:
+                pending.append(message)
+                held += sum(len(a.data) for a in message.attachments if a.data is not None)
+                if len(pending) >= self._batch or held >= BATCH_BYTES:
+                    self._write(pending)
+                    pending, held = [], 0
+            if pending:
                 self._write(pending)
-                pending, held = [], 0
-        if pending:
-            self._write(pending)
+        finally:
+            # Even when the file or the disk fails midway, what was written is announced.
+            self._store.announce(sorted(self.result.conversations))
+            self._store.vocabulary.invalidate()
         return self.result
 
     def _write(self, batch: list[HistoryMessage]) -> None:

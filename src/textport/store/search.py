@@ -6,38 +6,111 @@ the page size, not how many messages match. People type words, not FTS5 syntax:
 :func:`match_expression` quotes each word (so ``AND``, ``-`` or ``*`` typed by a person
 mean nothing special), keeps "quoted phrases", and lets the last word match as a prefix
 while it is being typed.
+
+FTS5 reads every doclist of a prefix query (``"din"*``) whole before the first row,
+but walks exact terms lazily: at a million texts, 4-20 ms against 0.2 ms. So the last
+word is expanded through :class:`Vocabulary`, the sorted list of indexed terms, into
+the exact terms it begins (``("dinner" OR "dinners")``); only a prefix with more than
+``MAX_COMPLETIONS`` of them falls back to FTS5's own prefix query.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
 import sqlite3
+import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 HIGHLIGHT_START = "\x02"
 HIGHLIGHT_END = "\x03"
 SNIPPET_TOKENS = 16
+MAX_COMPLETIONS = 64
 
 _TERMS = re.compile(r'"([^"]*)"|(\S+)')
+_WORD = re.compile(r"\w+")
+
+Complete = Callable[[str], list[str] | None]
+"""The indexed terms a prefix begins, or None when there are too many to list."""
 
 
-def match_expression(query: str) -> str | None:
-    """An FTS5 MATCH expression for what a person typed; None when it has no words."""
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def fold(text: str) -> str:
+    """Text as the index's tokenizer (unicode61, remove_diacritics 2) stores it."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def match_expression(query: str, complete: Complete | None = None) -> str | None:
+    """An FTS5 MATCH expression for what a person typed; None when nothing can match."""
     terms: list[str] = []
-    prefix = False
+    last_word: str | None = None
     # FTS5 strings end at a NUL, so one typed inside a term would unbalance its quotes.
     for match in _TERMS.finditer(query.replace("\x00", " ")):
         phrase, word = match.group(1), match.group(2)
         text = phrase if phrase is not None else word
         if not any(ch.isalnum() for ch in text):
             continue
-        terms.append('"' + text.replace('"', '""') + '"')
-        prefix = word is not None
+        terms.append(_quote(text))
+        last_word = word
     if not terms:
         return None
-    if prefix:
-        terms[-1] += "*"
-    return " ".join(terms)
+    if last_word is not None:
+        tokens = _WORD.findall(fold(last_word))
+        completions = complete(tokens[0]) if complete and len(tokens) == 1 else None
+        if completions is None:
+            terms[-1] += "*"
+        elif not completions:
+            return None
+        else:
+            terms[-1] = "(" + " OR ".join(_quote(term) for term in completions) + ")"
+    return " AND ".join(terms)
+
+
+class Vocabulary:
+    """Every term of the full-text index, sorted, read once and kept up to date by
+    :meth:`add`; :meth:`invalidate` after another process wrote (an import)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+        self._terms: list[str] | None = None
+
+    def _load(self) -> list[str]:
+        if self._terms is None:
+            self._db.execute(
+                "CREATE VIRTUAL TABLE IF NOT EXISTS temp.messages_terms "
+                "USING fts5vocab(main, messages_fts, row)"
+            )
+            self._terms = [
+                row[0] for row in self._db.execute("SELECT term FROM temp.messages_terms")
+            ]
+        return self._terms
+
+    def complete(self, prefix: str) -> list[str] | None:
+        terms = self._load()
+        start = bisect.bisect_left(terms, prefix)
+        found = []
+        for term in terms[start : start + MAX_COMPLETIONS + 1]:
+            if not term.startswith(prefix):
+                break
+            found.append(term)
+        return None if len(found) > MAX_COMPLETIONS else found
+
+    def add(self, body: str) -> None:
+        """A new message's words (approximately as the tokenizer splits them)."""
+        if self._terms is None:
+            return
+        for word in _WORD.findall(fold(body)):
+            index = bisect.bisect_left(self._terms, word)
+            if index == len(self._terms) or self._terms[index] != word:
+                self._terms.insert(index, word)
+
+    def invalidate(self) -> None:
+        self._terms = None
 
 
 @dataclass(frozen=True)
@@ -51,11 +124,16 @@ class Match:
 
 
 def search(
-    db: sqlite3.Connection, query: str, *, before: int | None = None, limit: int = 50
+    db: sqlite3.Connection,
+    query: str,
+    *,
+    before: int | None = None,
+    limit: int = 50,
+    vocabulary: Vocabulary | None = None,
 ) -> tuple[list[Match], bool]:
     """The newest ``limit`` messages matching ``query`` (older than ``before``), and
     whether there are more."""
-    expression = match_expression(query)
+    expression = match_expression(query, vocabulary.complete if vocabulary else None)
     if expression is None:
         return [], False
     rows = db.execute(

@@ -16,6 +16,7 @@ from typing import Literal
 from textport.errors import StoreError
 from textport.protocol import messages as wire
 from textport.store.db import transaction
+from textport.store.search import Vocabulary
 
 Clock = Callable[[], float]
 SORT_BITS = 20
@@ -62,6 +63,7 @@ class Store:
     def __init__(self, db: sqlite3.Connection, clock: Clock) -> None:
         self.db = db
         self._clock = clock
+        self.vocabulary = Vocabulary(db)
 
     def now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -176,7 +178,8 @@ class Store:
         """New messages in conversations: (conv, newest at, its snippet, unread added).
 
         ``history``: they were added out of time order (an import), so ``hist`` grows and
-        devices drop the pages they cached.
+        devices drop the pages they cached; the importer announces them once at
+        its end rather than once per batch.
         """
         self.db.executemany(
             "UPDATE conversations SET last_at = max(last_at, ?1), "
@@ -187,11 +190,17 @@ class Store:
                 for conv, at, snippet, unread in changes
             ],
         )
+        if not history:
+            self.announce(conv for conv, _, _, _ in changes)
+
+    def announce(self, convs: Iterable[int]) -> None:
+        """A ``conv`` event for each conversation: devices learn its new state."""
         now = self.now_ms()
-        self.db.executemany(
-            "INSERT INTO events (kind, ref, at) VALUES ('conv', ?, ?)",
-            [(conv, now) for conv, _, _, _ in changes],
-        )
+        with transaction(self.db):
+            self.db.executemany(
+                "INSERT INTO events (kind, ref, at) VALUES ('conv', ?, ?)",
+                [(conv, now) for conv in convs],
+            )
 
     # ------------------------------------------------------------ messages
 
@@ -385,6 +394,7 @@ class Store:
     def index(self, sort_key: int, body: str) -> None:
         """Add a new message's text to the full-text index (migration 0002 says why here)."""
         self.db.execute("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", (sort_key, body))
+        self.vocabulary.add(body)
 
     def set_state(
         self,
