@@ -4,25 +4,21 @@ Run: ``python fuzz/decoders.py -max_total_time=60 CORPUS_DIR`` (the test command
 for a bounded time). An empty corpus folder is first seeded with every frame, message
 and offer from tests/vectors/textport-v1.json. The first input byte picks the decoder;
 any exception other than a ProtocolError with a documented code is a crash that atheris
-reports with its input. The backup reader (decoder 6; the next byte picks its chunk size,
-so surrogate references and tokens straddle chunk boundaries) may raise only BackupError,
-and every record it yields must hold what the store relies on.
+reports with its input. The backup reader has a target of its own (fuzz/backup.py): it
+is slow per input, and shared with it this one ran twenty times fewer inputs.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import sys
 from pathlib import Path
 
 import atheris
-import phonenumbers  # noqa: F401 - not ours: imported before instrumenting, it runs at full speed
 
 with atheris.instrument_imports():
-    from textport.errors import BackupError, ErrorCode, ProtocolError
+    from textport.errors import ErrorCode, ProtocolError
     from textport.protocol import frames, messages, pairing, session
-    from textport.store.backup.reader import BackupReader
 
 RELAYS = ("ws://127.0.0.1:8750/v1",)
 NOW = 1_790_000_000
@@ -41,48 +37,6 @@ def _refused_send(data: bytes) -> None:
     assert cmid is None or (len(cmid) == 32 and set(cmid) <= set("0123456789abcdef"))
 
 
-RCS_BACKUP = b"""<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>
-<smses count="3">
-<sms address="(555) 010-0100" date="1" type="2" status="64" body="&#55357;&#56832;&#xD83D;" />
-<mms date="2" date_sent="1" msg_box="2" address="group_8@rcs.google.com"><parts>
-<part seq="-1" ct="application/smil" text="&lt;smil/&gt;" /><part ct="text/plain" text="a&#10;b" />
-<part ct="image/png" name="p.png" data="iVBORw0KGgo=" /><part ct="image/png" data="null" /></parts>
-<addrs><addr address="+15550000007" type="137" /><addr address="+15550000009" type="151" />
-<addr address="+15550000006" type="151" /></addrs></mms>
-<mms date="3" msg_box="1" address="+15550000009~+15550000007~Google"><parts>
-<part ct="text/plain" data="aGk=" chset="106" /></parts><addrs>
-<addr address="+15550000009" type="137" /><addr address="insert-address-token" type="151" />
-</addrs></mms>
-</smses>
-"""
-
-
-def _backup(data: bytes) -> None:
-    if not data:
-        return
-    # Tiny chunks cost a feed each: only small inputs get them, so big ones stay fast.
-    chunk = 1 + data[0] % 64 if len(data) <= 512 else 1024 + 64 * data[0]
-    reader = BackupReader(io.BytesIO(data[1:]), chunk_size=chunk, max_attachment=4096)
-    try:
-        for message in reader.messages():
-            if not message.peers or list(message.peers) != sorted(set(message.peers)):
-                raise AssertionError(f"peers not sorted and unique: {message.peers!r}")
-            if any("," in peer or "~" in peer for peer in message.peers):
-                raise AssertionError(f"a separator in a peer: {message.peers!r}")
-            if message.sender not in (*message.peers, ""):
-                raise AssertionError("the sender is not one of the peers")
-            if any(a.data is None and not a.broken for a in message.attachments):
-                raise AssertionError("an attachment without data says nothing about why")
-    except BackupError as exc:
-        if exc.code is not ErrorCode.BAD_FILE:
-            raise
-        return
-    except ProtocolError as exc:
-        raise AssertionError("the backup reader may raise only BackupError") from exc
-    if reader.damage is not None and not 0 <= reader.damage.offset <= len(data):
-        raise AssertionError(f"damage outside the file: {reader.damage!r}")
-
-
 DECODERS = (
     frames.decode_frame,
     messages.decode,
@@ -90,7 +44,6 @@ DECODERS = (
     _offer,
     _code,
     _refused_send,
-    _backup,
 )
 
 
@@ -114,13 +67,6 @@ def seed(corpus: Path) -> None:
     inputs += [bytes([1]) + m.encode() for m in vectors["messages"]]
     inputs += [bytes([3]) + vectors["pairing_offer"]["offer"].encode()]
     inputs += [bytes([4]) + c["input"].encode() for c in vectors["typed_codes"]]
-    # The small sample backups (a big seed would make every input as long, and slow) and
-    # the parts of the big one that the small ones lack: RCS groups, surrogate references.
-    samples = Path(__file__).parents[1] / "tests" / "samples" / "sms-backup-restore"
-    for index, sample in enumerate(sorted(samples.glob("*.xml"))):
-        if sample.stat().st_size <= 4096:
-            inputs += [bytes([6, index * 7]) + sample.read_bytes()]
-    inputs += [bytes([6, 3]) + RCS_BACKUP]
     for index, data in enumerate(inputs):
         (corpus / f"seed-{index:03d}").write_bytes(data)
 
