@@ -1,8 +1,9 @@
 """History in bulk: import records from a backup, export them back, without duplicates.
 
 A message whose conversation, time (to the millisecond), direction and text are already
-stored is skipped (one lookup in the thread index), so importing the same file again, a
-file with repeated entries, or a file exported from this store, adds nothing.
+stored is skipped (found per batch by one join on the thread index), so importing the
+same file again, a file with repeated entries, or a file exported from this store, adds
+nothing.
 
 Messages are written in batches, one transaction each. The import ends with one
 ``conv`` event per conversation it added to, rather than one event per message or per
