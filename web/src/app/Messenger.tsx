@@ -1,23 +1,30 @@
 /**
- * The paired view: conversation list (with search and "New conversation"),
- * the open thread with its composer, and the connection banner. On a phone
- * the list and the thread are separate screens; on a desktop side by side.
+ * The paired view: conversation list (paged as it is scrolled, with search and
+ * "New conversation"), the open thread with its composer, and the connection
+ * banner. On a phone the list and the thread are separate screens; on a
+ * desktop side by side.
  */
 
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import type { ComponentChildren } from "preact";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 
 import type { Client, ClientState } from "../client/client";
 import type { ConnectionStatus } from "../client/connection";
 import { NUMBER_HINT, normalizeNumber, samePeers } from "../client/numbers";
-import { entryStatus, messageStatus, statusText, type StatusView } from "../client/outbox";
-import type { OutboxEntry } from "../client/storage";
-import type { ConversationRecord, MessageRecord } from "../protocol/messages";
+import type { ListState } from "../client/storage";
+import type { ConversationRecord, Position } from "../protocol/messages";
 import { Composer } from "./Composer";
-import { conversationTitle, documentTitle, fullTime, shortTime } from "./format";
+import { conversationTitle, documentTitle, shortTime } from "./format";
 import { useNow, useSnapshot, useVisible } from "./hooks";
+import { SearchResults } from "./Search";
+import { Thread } from "./Thread";
+
+/** How close to the end of the conversation list (px) asks for its next page. */
+const NEAR_END = 200;
 
 export type Selection =
-  | { readonly kind: "conv"; readonly id: number }
+  /** A conversation; `hit`: the `[at, id]` of a search hit to show in it. */
+  | { readonly kind: "conv"; readonly id: number; readonly hit: Position | null }
   | { readonly kind: "number"; readonly number: string }
   | { readonly kind: "new" }
   | null;
@@ -80,99 +87,6 @@ function ConversationItem(props: {
   );
 }
 
-interface Bubble {
-  readonly key: string;
-  readonly dir: "in" | "out";
-  readonly body: string;
-  readonly at: number;
-  readonly status: StatusView | null;
-  readonly cmid: string | null;
-  readonly local: boolean;
-}
-
-function bubbles(messages: readonly MessageRecord[], outbox: readonly OutboxEntry[]): Bubble[] {
-  const host: Bubble[] = messages.map((m) => ({
-    key: `m${m.id}`, dir: m.dir, body: m.body, at: m.at,
-    status: m.dir === "out" ? messageStatus(m) : null, cmid: m.cmid, local: false,
-  }));
-  const local: Bubble[] = outbox.map((e) => ({
-    key: `o${e.cmid}`, dir: "out", body: e.body, at: e.createdAt, status: entryStatus(e), cmid: e.cmid, local: true,
-  }));
-  // Local entries stay last: they are newer than anything the host has confirmed.
-  return [...host, ...local];
-}
-
-function MessageItem({ bubble, now, client }: { bubble: Bubble; now: number; client: Client }) {
-  const status = bubble.status;
-  return (
-    <li class={`bubble ${bubble.dir}`}>
-      <p class="body">{bubble.body}</p>
-      <p class="meta">
-        <time dateTime={new Date(bubble.at).toISOString()} title={fullTime(bubble.at)}>{shortTime(bubble.at, now)}</time>
-        {status !== null && (
-          <span class={`status ${status.status}`}> · <span class="status-text">{statusText(status)}</span></span>
-        )}
-      </p>
-      {bubble.local && status?.status === "failed" && bubble.cmid !== null && (
-        <p class="actions">
-          <button type="button" class="link" onClick={() => void client.retry(bubble.cmid!)}>Retry</button>
-          <button type="button" class="link" onClick={() => void client.discard(bubble.cmid!)}>Delete</button>
-        </p>
-      )}
-    </li>
-  );
-}
-
-function Thread(props: {
-  client: Client;
-  title: string;
-  subtitle: string | null;
-  messages: readonly MessageRecord[];
-  outbox: readonly OutboxEntry[];
-  to: readonly string[];
-  maxParts: number | null;
-  onBack(): void;
-}) {
-  const { client, title, subtitle, messages, outbox, to, maxParts, onBack } = props;
-  const now = useNow(30_000);
-  const list = useRef<HTMLOListElement | null>(null);
-  const box = useRef<HTMLTextAreaElement | null>(null);
-  const items = bubbles(messages, outbox);
-  // On a desktop, opening a conversation puts the cursor in its text box (not on a phone:
-  // that would pop up the keyboard over the thread).
-  useEffect(() => {
-    if (typeof matchMedia === "function" && matchMedia("(min-width: 720px)").matches) box.current?.focus();
-  }, []);
-  const last = items.at(-1)?.key;
-  useEffect(() => {
-    const el = list.current;
-    if (el !== null) el.scrollTop = el.scrollHeight;
-  }, [last]);
-  return (
-    <section class="thread" aria-label={`Conversation with ${title}`}>
-      <header class="thread-header">
-        <button type="button" class="back" aria-label="Back to conversations" onClick={onBack}>‹</button>
-        <div>
-          <h2>{title}</h2>
-          {subtitle !== null && <p class="muted">{subtitle}</p>}
-        </div>
-      </header>
-      <ol class="messages" aria-label="Messages" ref={list} tabIndex={0}>
-        {items.length === 0 && <li class="empty muted">No messages yet.</li>}
-        {items.map((b) => <MessageItem key={b.key} bubble={b} now={now} client={client} />)}
-      </ol>
-      <Composer
-        maxParts={maxParts}
-        textareaRef={box}
-        onSend={async (body) => {
-          await client.send(to, body);
-          return true;
-        }}
-      />
-    </section>
-  );
-}
-
 function NewConversation(props: {
   client: Client;
   conversations: readonly ConversationRecord[];
@@ -188,7 +102,7 @@ function NewConversation(props: {
 
   const target = (number: string): Selection => {
     const existing = conversations.find((c) => samePeers(c.peers, [number]));
-    return existing !== undefined ? { kind: "conv", id: existing.id } : { kind: "number", number };
+    return existing !== undefined ? { kind: "conv", id: existing.id, hit: null } : { kind: "number", number };
   };
   const check = (): string | null => {
     const result = normalizeNumber(field.current?.value ?? input);
@@ -252,11 +166,26 @@ function NewConversation(props: {
   );
 }
 
+/** The sidebar's scrolling lists; near the end, the next page of conversations is asked for. */
+function SidebarLists(props: { client: Client; list: ListState; version: number; children: ComponentChildren }) {
+  const { client, list, version, children } = props;
+  const scroller = useRef<HTMLDivElement | null>(null);
+  const more = (): void => {
+    const el = scroller.current;
+    if (el === null || list === "complete") return;
+    if (list === "unpaged" || el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_END) client.need({ kind: "list" });
+  };
+  // Also when the list does not fill the panel yet, and after every page.
+  useLayoutEffect(more, [client, list, version]);
+  return <div class="lists" ref={scroller} onScroll={more}>{children}</div>;
+}
+
 export function Messenger({ client, state }: { client: Client; state: ClientState }) {
   const [selection, setSelection] = useState<Selection>(null);
   const [query, setQuery] = useState("");
   const selectedConv = selection?.kind === "conv" ? selection.id : null;
-  const snapshot = useSnapshot(client, selectedConv, state.version);
+  const hit = selection?.kind === "conv" ? selection.hit : null;
+  const snapshot = useSnapshot(client, selectedConv, hit, state.version);
   const now = useNow(60_000);
   const { conversations, outbox } = snapshot;
 
@@ -264,15 +193,16 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
   useEffect(() => {
     if (selection?.kind !== "number") return;
     const conv = conversations.find((c) => samePeers(c.peers, [selection.number]));
-    if (conv !== undefined) setSelection({ kind: "conv", id: conv.id });
+    if (conv !== undefined) setSelection({ kind: "conv", id: conv.id, hit: null });
   }, [selection, conversations]);
 
-  const current = selectedConv === null ? undefined : conversations.find((c) => c.id === selectedConv);
+  const thread = selectedConv !== null && snapshot.current ? snapshot.thread : null;
+  const current = thread?.conversation ?? conversations.find((c) => c.id === selectedConv) ?? null;
 
   // Opening a conversation (or a new text arriving in the open one, or coming back to the tab) marks it read.
   const visible = useVisible();
   useEffect(() => {
-    if (current === undefined || current.unread === 0 || !visible) return;
+    if (current === null || current.unread === 0 || !visible) return;
     void client.markRead(current.id);
   }, [client, current?.id, current?.unread, visible]);
 
@@ -281,6 +211,7 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
     document.title = documentTitle(unread);
   }, [unread]);
 
+  const searching = query.trim() !== "";
   const shown = useMemo(() => filterConversations(conversations, query), [conversations, query]);
   const maxParts = state.caps?.max_parts ?? null;
   const back = (): void => setSelection(null);
@@ -293,25 +224,33 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
   } else if (selection?.kind === "number") {
     pane = (
       <Thread
-        client={client} title={selection.number} subtitle={null} messages={[]}
-        outbox={outbox.filter((e) => samePeers(e.to, [selection.number]))}
+        client={client} version={state.version} title={selection.number} subtitle={null} conv={null} thread={null}
+        hit={null} outbox={outbox.filter((e) => samePeers(e.to, [selection.number]))}
         to={[selection.number]} maxParts={maxParts} onBack={back}
       />
     );
-  } else if (current !== undefined) {
+  } else if (selection?.kind === "conv" && snapshot.current) {
+    // A conversation opened from a search may be further down the list than is paged:
+    // its messages still say who it is with.
+    const peers = current?.peers ?? thread?.messages[0]?.peers ?? [];
     pane = (
       <Thread
-        key={current.id}
+        key={`${selection.id} ${hit?.[0]} ${hit?.[1]}`}
         client={client}
-        title={conversationTitle(current)}
-        subtitle={current.name !== null ? current.peers.join(", ") : null}
-        messages={snapshot.messages}
-        outbox={outbox.filter((e) => samePeers(e.to, current.peers))}
-        to={current.peers}
+        version={state.version}
+        title={current !== null ? conversationTitle(current) : peers.length > 0 ? peers.join(", ") : "Conversation"}
+        subtitle={current?.name != null ? current.peers.join(", ") : null}
+        conv={selection.id}
+        thread={thread}
+        hit={hit}
+        outbox={outbox.filter((e) => samePeers(e.to, peers))}
+        to={peers}
         maxParts={maxParts}
         onBack={back}
       />
     );
+  } else if (selection?.kind === "conv") {
+    pane = <section class="thread" aria-label="Opening the conversation" aria-busy="true" />;
   }
 
   // Texts composed to numbers without a conversation yet show as list entries too.
@@ -340,29 +279,46 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
               onInput={(e) => setQuery(e.currentTarget.value)}
             />
           </div>
-          <ul class="conversations" aria-label="Conversations">
-            {pendingNumbers.filter((n) => query === "" || n.includes(query.trim())).map((number) => (
-              <li key={`n${number}`} aria-label={`${number}, not sent yet`}>
-                <button type="button" class="conv" onClick={() => setSelection({ kind: "number", number })}>
-                  <span class="conv-top"><span class="conv-name">{number}</span></span>
-                  <span class="conv-bottom"><span class="conv-snippet muted">Waiting to send</span></span>
-                </button>
-              </li>
-            ))}
-            {shown.map((conv) => (
-              <ConversationItem
-                key={conv.id}
-                conv={conv}
-                selected={conv.id === selectedConv}
-                now={now}
-                onOpen={() => setSelection({ kind: "conv", id: conv.id })}
+          <SidebarLists client={client} list={snapshot.list} version={state.version}>
+            <ul class="conversations" aria-label="Conversations">
+              {pendingNumbers.filter((n) => query === "" || n.includes(query.trim())).map((number) => (
+                <li key={`n${number}`} aria-label={`${number}, not sent yet`}>
+                  <button type="button" class="conv" onClick={() => setSelection({ kind: "number", number })}>
+                    <span class="conv-top"><span class="conv-name">{number}</span></span>
+                    <span class="conv-bottom"><span class="conv-snippet muted">Waiting to send</span></span>
+                  </button>
+                </li>
+              ))}
+              {shown.map((conv) => (
+                <ConversationItem
+                  key={conv.id}
+                  conv={conv}
+                  selected={conv.id === selectedConv}
+                  now={now}
+                  onOpen={() => setSelection({ kind: "conv", id: conv.id, hit: null })}
+                />
+              ))}
+            </ul>
+            {conversations.length === 0 && pendingNumbers.length === 0 && snapshot.list !== "partial" && (
+              <p class="muted empty" role="status">
+                {snapshot.list === "complete" ? "No conversations yet." : "Loading conversations…"}
+              </p>
+            )}
+            {!searching && snapshot.list === "partial" && (
+              <p class="muted empty" role="status">Loading more conversations…</p>
+            )}
+            {searching && conversations.length > 0 && shown.length === 0 && (
+              <p class="muted empty">No conversation matches.</p>
+            )}
+            {searching && (
+              <SearchResults
+                client={client}
+                query={query}
+                conversations={conversations}
+                onOpen={(found) => setSelection({ kind: "conv", id: found.conv, hit: [found.at, found.msg_id] })}
               />
-            ))}
-          </ul>
-          {conversations.length === 0 && pendingNumbers.length === 0 && (
-            <p class="muted empty">{state.status?.ready ? "No conversations yet." : "Loading conversations…"}</p>
-          )}
-          {conversations.length > 0 && shown.length === 0 && <p class="muted empty">No conversation matches.</p>}
+            )}
+          </SidebarLists>
         </nav>
         <div class="pane">
           {pane ?? <p class="muted placeholder">Pick a conversation, or start a new one.</p>}

@@ -30,3 +30,46 @@ export function conversationTitle(conv: Pick<ConversationRecord, "name" | "peers
 export function documentTitle(unread: number): string {
   return unread > 0 ? `(${unread}) textport` : "textport";
 }
+
+/** A piece of a search snippet: text, and whether the host marked it as a match. */
+export interface SnippetPart {
+  readonly text: string;
+  readonly match: boolean;
+}
+
+const MATCH_START = "\u0002";
+const MATCH_END = "\u0003";
+
+/**
+ * A search snippet split at its marks: the host puts each match between U+0002
+ * and U+0003 (docs/protocol.md section 9). The views render the parts as text
+ * and <mark>, never as markup. A stray or unclosed mark just ends or starts a match.
+ */
+export function snippetParts(snippet: string): SnippetPart[] {
+  const parts: SnippetPart[] = [];
+  let match = false;
+  let text = "";
+  for (const ch of snippet) {
+    if (ch === MATCH_START || ch === MATCH_END) {
+      if (text !== "") parts.push({ text, match });
+      text = "";
+      match = ch === MATCH_START;
+    } else {
+      text += ch;
+    }
+  }
+  if (text !== "") parts.push({ text, match });
+  return parts;
+}
+
+/** A snippet as plain text (for accessible names). */
+export function snippetText(snippet: string): string {
+  return snippet.replace(/[\u0002\u0003]/g, "");
+}
+
+/** "512 bytes", "48 KB", "1.2 MB". */
+export function formatSize(bytes: number): string {
+  if (bytes < 1000) return `${bytes} ${bytes === 1 ? "byte" : "bytes"}`;
+  if (bytes < 1_000_000) return `${Math.round(bytes / 1000)} KB`;
+  return `${(bytes / 1_000_000).toFixed(1)} MB`;
+}

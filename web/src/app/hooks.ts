@@ -3,7 +3,8 @@
 import { useEffect, useState } from "preact/hooks";
 
 import type { Client, ClientState } from "../client/client";
-import type { Snapshot } from "../client/storage";
+import type { AttachmentCache, Snapshot } from "../client/storage";
+import type { Position } from "../protocol/messages";
 
 export function useClientState(client: Client): ClientState {
   const [state, setState] = useState(client.state);
@@ -14,21 +15,70 @@ export function useClientState(client: Client): ClientState {
   return state;
 }
 
-const EMPTY: Snapshot = { conversations: [], outbox: [], messages: [] };
+const EMPTY: Snapshot = { conversations: [], list: "unpaged", outbox: [], thread: null };
 
-/** Conversations, outbox and one thread, re-read whenever the cache changes. */
-export function useSnapshot(client: Client, conv: number | null, version: number): Snapshot {
-  const [snapshot, setSnapshot] = useState<Snapshot>(EMPTY);
+/**
+ * The paged list, the outbox and one thread (its segment holding `anchor`, or
+ * its newest), re-read whenever the cache changes. `current` is false until a
+ * read for this very `conv` and `anchor` has come back (the list and outbox of
+ * the one before are still good to show meanwhile).
+ */
+export function useSnapshot(
+  client: Client,
+  conv: number | null,
+  anchor: Position | null,
+  version: number,
+): Snapshot & { current: boolean } {
+  const key = `${conv} ${anchor?.[0]} ${anchor?.[1]}`;
+  const [read, setRead] = useState<{ key: string | null; snapshot: Snapshot }>({ key: null, snapshot: EMPTY });
   useEffect(() => {
     let live = true;
-    void client.snapshot(conv).then((next) => {
-      if (live) setSnapshot(next);
+    void client.snapshot(conv, anchor).then((snapshot) => {
+      if (live) setRead({ key, snapshot });
     });
     return () => {
       live = false;
     };
-  }, [client, conv, version]);
-  return snapshot;
+  }, [client, key, version]);
+  return { ...read.snapshot, current: read.key === key };
+}
+
+/** What a view shows for an attachment: its bytes as a Blob URL, or why there are none. */
+export type AttachmentView =
+  | { readonly state: "loading" }
+  | { readonly state: "ready"; readonly url: string; readonly type: string }
+  | { readonly state: "failed"; readonly error: string };
+
+/**
+ * Attachment `att` from the cache as a Blob URL (revoked when no longer shown).
+ * With `fetch`, one not cached yet is asked for.
+ */
+export function useAttachment(client: Client, att: number, fetch: boolean, version: number): AttachmentView {
+  const [cached, setCached] = useState<AttachmentCache | null>(null);
+  const [view, setView] = useState<AttachmentView>({ state: "loading" });
+  useEffect(() => {
+    if (cached !== null) return;
+    let live = true;
+    void client.attachment(att).then((entry) => {
+      if (!live) return;
+      if (entry !== null) setCached(entry);
+      else if (fetch) client.need({ kind: "attachment", att });
+    });
+    return () => {
+      live = false;
+    };
+  }, [client, att, fetch, version, cached]);
+  useEffect(() => {
+    if (cached === null) return;
+    if ("error" in cached) {
+      setView({ state: "failed", error: cached.error });
+      return;
+    }
+    const url = URL.createObjectURL(new Blob([cached.data], { type: cached.type }));
+    setView({ state: "ready", url, type: cached.type });
+    return () => URL.revokeObjectURL(url);
+  }, [cached]);
+  return view;
 }
 
 /** The current time, refreshed every `ms`. */

@@ -1,21 +1,28 @@
 /**
  * The client as the views see it: pairing state, connection status, and the
- * actions (compose, read, retry). It wires storage, tabs and the connection:
- * the tab that holds the Web Lock runs the Connection; every tab renders from
- * IndexedDB and hears about changes over the BroadcastChannel.
+ * actions (compose, read, retry, search, what history a view needs). It wires
+ * storage, tabs, the connection and the pager: the tab that holds the Web Lock
+ * runs the Connection and asks the host for pages; every tab renders from
+ * IndexedDB, hears about changes over the BroadcastChannel, and forwards its
+ * needs and searches to the owner there.
  */
 
+import { toHex } from "../protocol/bytes";
 import { TextportError } from "../protocol/errors";
 import type { KeyPair } from "../protocol/keys";
-import type { Capabilities } from "../protocol/messages";
+import type { Capabilities, Position, Results } from "../protocol/messages";
 import { PairingOffer, type Random } from "../protocol/pairing";
-import { Connection, type ConnectionStatus } from "./connection";
+import { Connection, type ConnectionStatus, RequestFailed } from "./connection";
 import { compose, retry } from "./outbox";
+import { type Need, Pager } from "./pager";
 import { type PairingProgress, agentString, deviceName, pairFromLink } from "./pairing";
-import type { SocketFactory, Timers } from "./socket";
-import type { OutboxEntry, Pairing, Snapshot, Store } from "./storage";
+import { type SocketFactory, type Timers, realTimers } from "./socket";
+import type { AttachmentCache, OutboxEntry, Pairing, Snapshot, Store } from "./storage";
 import type { Tabs } from "./tabs";
 import { pairingError } from "./wording";
+
+/** How long a tab waits for the owner tab to answer its search (ms). */
+export const SEARCH_TIMEOUT = 20_000;
 
 export type Phase = "loading" | "pairing" | "linking" | "paired";
 
@@ -60,9 +67,17 @@ export class Client {
   #deviceKey: KeyPair | null = null;
   #owner = false;
   #connection: Connection | null = null;
+  readonly #pager: Pager;
+  /** Searches forwarded to the owner tab, by id. */
+  readonly #searches = new Map<string, { resolve(results: Results): void; reject(err: Error): void }>();
 
   constructor(deps: ClientDeps) {
     this.#deps = deps;
+    this.#pager = new Pager({
+      store: deps.store,
+      onChanged: () => this.#changed(true),
+      ...(deps.onLog ? { onLog: deps.onLog } : {}),
+    });
   }
 
   get state(): ClientState {
@@ -119,6 +134,19 @@ export class Client {
         case "unpaired":
           void this.#reloadPairing(message.type === "unpaired" ? message.hostName : null);
           break;
+        case "need":
+          if (this.#owner) this.#pager.need(message.need);
+          break;
+        case "search":
+          if (this.#owner) void this.#answerSearch(message.id, message.query, message.before);
+          break;
+        case "results": {
+          const waiting = this.#searches.get(message.id);
+          this.#searches.delete(message.id);
+          if (message.results !== null) waiting?.resolve(message.results);
+          else waiting?.reject(new RequestFailed(message.error ?? "search failed", "session_closed"));
+          break;
+        }
       }
     });
     tabs.own(() => {
@@ -149,6 +177,7 @@ export class Client {
   #disconnect(): void {
     this.#connection?.stop();
     this.#connection = null;
+    this.#pager.offline();
   }
 
   /** Run the connection if this tab owns it and there is a pairing. */
@@ -167,11 +196,16 @@ export class Client {
       pairing,
       onStatus: (status) => {
         if (this.#connection !== connection) return;
+        if (!status.ready) this.#pager.offline();
         this.#set({ status });
         this.#deps.tabs.post({ type: "status", status });
       },
       onChanged: () => this.#changed(true),
       onWelcome: (welcome) => this.#set({ caps: welcome.caps }),
+      onReset: () => this.#pager.reset(),
+      onSynced: () => {
+        if (this.#connection === connection) this.#pager.online(connection);
+      },
       onUnpaired: (hostName) => {
         if (this.#connection !== connection) return;
         this.#connection = null;
@@ -245,8 +279,52 @@ export class Client {
     this.#set({ unpairedFrom: null });
   }
 
-  snapshot(conv: number | null): Promise<Snapshot> {
-    return this.#deps.store.snapshot(conv);
+  /** The list, the outbox and `conv`'s segment holding `anchor` (null: its newest). */
+  snapshot(conv: number | null, anchor: Position | null = null): Promise<Snapshot> {
+    return this.#deps.store.snapshot(conv, anchor);
+  }
+
+  attachment(att: number): Promise<AttachmentCache | null> {
+    return this.#deps.store.attachment(att);
+  }
+
+  /** A view needs history it does not have: page it here, or have the owner tab do it. */
+  need(need: Need): void {
+    if (this.#owner) this.#pager.need(need);
+    else this.#deps.tabs.post({ type: "need", need });
+  }
+
+  /** Search every message on the host: one page of hits, newest first, older than the hit `before`. */
+  search(query: string, before: number | null = null): Promise<Results> {
+    if (this.#owner) return this.#pager.search(query, before);
+    const id = toHex(this.#deps.rng(8));
+    const timers = this.#deps.timers ?? realTimers;
+    return new Promise((resolve, reject) => {
+      const timer = timers.setTimeout(() => {
+        this.#searches.delete(id);
+        reject(new RequestFailed("the tab connected to your phone did not answer", "session_closed"));
+      }, SEARCH_TIMEOUT);
+      this.#searches.set(id, {
+        resolve: (results) => {
+          timers.clearTimeout(timer);
+          resolve(results);
+        },
+        reject: (err) => {
+          timers.clearTimeout(timer);
+          reject(err);
+        },
+      });
+      this.#deps.tabs.post({ type: "search", id, query, before });
+    });
+  }
+
+  async #answerSearch(id: string, query: string, before: number | null): Promise<void> {
+    try {
+      const results = await this.#pager.search(query, before);
+      this.#deps.tabs.post({ type: "results", id, results, error: null });
+    } catch (err) {
+      this.#deps.tabs.post({ type: "results", id, results: null, error: err instanceof Error ? err.message : String(err) });
+    }
   }
 
   #outboxChanged(): void {

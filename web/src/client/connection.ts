@@ -12,7 +12,13 @@
  * the key) forgets the pairing; so does a relay `unauthorized` that persists
  * (see `UNAUTHORIZED_GRACE`). Events are applied in order, each batch in one
  * IndexedDB transaction with the cursor (storage.ts); a live event that skips
- * a seq triggers a new `sync` from the cursor.
+ * a seq triggers a new `sync` from the cursor. A `reset` drops the cache, sets
+ * the cursor to its seq and syncs from there: history then comes in pages.
+ *
+ * Requests (`convs`, `thread`, `fetch`, `search`) carry a qid; their answer is
+ * matched by it and applied in arrival order with the events, so a page never
+ * overwrites a newer event. `error{ref: qid}` refuses one request; the end of
+ * the session fails every request still waiting.
  *
  * All I/O is injected: the socket factory, the timers, the clock, randomness.
  */
@@ -20,7 +26,19 @@
 import { TextportError, type ErrorCode } from "../protocol/errors";
 import type { Frame } from "../protocol/frames";
 import type { KeyPair } from "../protocol/keys";
-import type { Capabilities, Message, Welcome } from "../protocol/messages";
+import type {
+  Capabilities,
+  Chunk,
+  ConvPage,
+  Convs,
+  Fetch,
+  Message,
+  Results,
+  Search,
+  Thread,
+  ThreadPage,
+  Welcome,
+} from "../protocol/messages";
 import { type Session, deviceHandshake } from "../protocol/session";
 import * as derive from "../protocol/derive";
 import { applyAck, applyError, sendMessage, unacknowledged } from "./outbox";
@@ -45,6 +63,28 @@ const UNAUTHORIZED_RETRY = 4_000;
 const UNPAIRED_CODES: ReadonlySet<string> = new Set(["revoked", "not_paired"]);
 
 export type RelayState = "connecting" | "up" | "unreachable";
+
+/** What a device asks the host for, and what answers it. */
+export type Request = Convs | Thread | Fetch | Search;
+export type Answer = ConvPage | ThreadPage | Chunk | Results;
+type AnswerTo<R extends Request> =
+  R extends Convs ? ConvPage : R extends Thread ? ThreadPage : R extends Fetch ? Chunk : Results;
+/** A request before its qid is given. */
+export type Ask<R extends Request> = R extends Request ? Omit<R, "qid"> : never;
+
+const ANSWERS: { readonly [T in Request["t"]]: Answer["t"] } = {
+  convs: "conv_page", thread: "thread_page", fetch: "chunk", search: "results",
+};
+
+/** A request that will not be answered: the session ended, or the host refused it. */
+export class RequestFailed extends TextportError {}
+
+interface Pending {
+  readonly answer: Answer["t"];
+  readonly apply: (answer: never) => void | Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (err: Error) => void;
+}
 
 export interface ConnectionStatus {
   /** Whether the relay answered: "unreachable" after a failed attempt. */
@@ -72,6 +112,10 @@ export interface ConnectionDeps {
   /** The pairing was forgotten (already removed from the store). */
   onUnpaired?(hostName: string): void;
   onWelcome?(welcome: Welcome): void;
+  /** The host said reset: the cache is empty now, and answers to earlier requests are void. */
+  onReset?(): void;
+  /** Synced: requests can go out. */
+  onSynced?(): void;
   /** Diagnostics (never keys or bodies). */
   onLog?(message: string): void;
 }
@@ -101,6 +145,8 @@ export class Connection {
   #pingCount = 0;
   #refusedSince: number | null = null;
   #caps: Capabilities | null = null;
+  readonly #pending = new Map<number, Pending>();
+  #nextQid = 1;
 
   constructor(deps: ConnectionDeps) {
     this.#deps = deps;
@@ -147,6 +193,39 @@ export class Connection {
   markRead(conv: number): void {
     this.#pendingReads.add(conv);
     if (this.#status.ready) this.#flushReads();
+  }
+
+  /**
+   * Send `ask` with a fresh qid; `apply` runs on its answer, in arrival order
+   * with events. Resolves once applied; rejects with RequestFailed when the
+   * session ends first (or there is none) or the host refuses the request.
+   */
+  request<R extends Request>(ask: Ask<R>, apply: (answer: AnswerTo<R>) => void | Promise<void>): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.#session === null) {
+        reject(new RequestFailed("not connected to the host", "session_closed"));
+        return;
+      }
+      const qid = this.#nextQid++;
+      this.#pending.set(qid, { answer: ANSWERS[ask.t], apply, resolve, reject });
+      this.#send({ ...ask, qid } as Request);
+    });
+  }
+
+  async #answer(answer: Answer): Promise<void> {
+    const pending = this.#pending.get(answer.qid);
+    if (pending === undefined) return; // asked in an earlier session, or answered already
+    this.#pending.delete(answer.qid);
+    if (pending.answer !== answer.t) {
+      pending.reject(new RequestFailed(`the host answered with ${answer.t}`, "bad_message"));
+      return;
+    }
+    try {
+      await pending.apply(answer as never);
+      pending.resolve();
+    } catch (err) {
+      pending.reject(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   #flushReads(): void {
@@ -292,6 +371,10 @@ export class Connection {
   #endSession(): void {
     this.#session?.close();
     this.#session = null;
+    for (const pending of this.#pending.values()) {
+      pending.reject(new RequestFailed("the connection to the host ended", "session_closed"));
+    }
+    this.#pending.clear();
     this.#syncing = false;
     if (this.#pingTimer !== null) this.#timers.clearTimeout(this.#pingTimer);
     this.#pingTimer = null;
@@ -387,11 +470,13 @@ export class Connection {
         this.#setStatus({ ready: true });
         this.#flushReads();
         await this.flush();
+        this.#deps.onSynced?.();
         return;
       }
       case "reset": {
-        await store.resetCache();
-        this.#cursor = 0;
+        await store.reset(message.seq);
+        this.#cursor = message.seq;
+        this.#deps.onReset?.();
         this.#changed();
         this.#sync();
         return;
@@ -419,7 +504,14 @@ export class Connection {
           return;
         }
         if (UNPAIRED_CODES.has(message.code)) throw new Unpaired();
-        if (message.ref !== null) return; // about a search or a text already replaced
+        if (message.ref !== null) {
+          const pending = /^[0-9]{1,16}$/.test(message.ref) ? this.#pending.get(Number(message.ref)) : undefined;
+          if (pending !== undefined) {
+            this.#pending.delete(Number(message.ref));
+            pending.reject(new RequestFailed(message.message || message.code, message.code as ErrorCode));
+          }
+          return; // else about a text already replaced, or a request of an earlier session
+        }
         throw new TextportError(message.message || message.code, message.code as ErrorCode);
       case "bye":
         if (message.reason === "revoked") throw new Unpaired();
@@ -430,7 +522,12 @@ export class Connection {
       case "pong":
         this.#pingOutstanding = false;
         return;
+      case "conv_page":
+      case "thread_page":
+      case "chunk":
       case "results":
+        await this.#answer(message);
+        return;
       case "welcome":
         return;
       default:

@@ -3,20 +3,39 @@
  *
  * Stores:
  * - `device`: the device key, a non-extractable X25519 CryptoKey and its public half;
- * - `meta`: the pairing and the sync `cursor` (the last applied event `seq`);
- * - `conversations`, `messages`: the host's records, upserted by id;
+ * - `meta`: the pairing, the sync `cursor` (the last applied event `seq`) and `list`,
+ *   how far the conversation list is paged;
+ * - `conversations`, `messages`: the host's records, upserted by id (messages also
+ *   indexed by their keyset position `[conv, at, id]`);
+ * - `threads`: per conversation, the segments of its messages cached without gaps
+ *   (keyset.ts) and the `hist` they were paged under;
+ * - `attachments`: attachment bytes fetched from the host, or why they could not be;
  * - `outbox`: texts composed here, keyed by `cmid`, until the host's copy arrives.
  *
  * The cursor is written in the same transaction as the events it covers, and a
- * `msg` event that carries a cmid removes that outbox entry in that same
+ * message with a cmid (event or page) removes that outbox entry in that same
  * transaction, so no reader ever sees a text twice (docs/protocol.md section 9).
+ * A page is applied only if the cache still ends where the page was asked from,
+ * so a reset or a `hist` change in between never leaves a gap.
  */
 
 import type { KeyPair } from "../protocol/keys";
-import type { ConversationRecord, MessageRecord, StoreEvent } from "../protocol/messages";
+import type { ConvPage, ConversationRecord, MessageRecord, Position, StoreEvent, ThreadPage } from "../protocol/messages";
+import {
+  type Segment,
+  compare,
+  conversationPosition,
+  merge,
+  messagePosition,
+  samePosition,
+  segmentAt,
+} from "./keyset";
 
 export const DB_NAME = "textport";
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
+
+/** A thread's `hist` when its pages came before its conversation record: unknown. */
+const UNKNOWN_HIST = -1;
 
 /** What pairing leaves behind: enough to join the room and run the session handshake. */
 export interface Pairing {
@@ -48,16 +67,59 @@ export interface OutboxEntry {
   readonly msgId: number | null;
 }
 
-/** What one view needs, read in one transaction (so consistent). */
-export interface Snapshot {
-  readonly conversations: readonly ConversationRecord[];
-  readonly outbox: readonly OutboxEntry[];
-  /** The messages of the conversation asked for (empty when none was). */
+/** How far the conversation list is paged: from the newest down to `low` (null: all of it). */
+export interface ListCache {
+  readonly low: Position | null;
+}
+
+/** The cached spans of one conversation's messages. */
+export interface ThreadCache {
+  readonly conv: number;
+  /** The conversation's `hist` when these were paged (UNKNOWN_HIST: not known then). */
+  readonly hist: number;
+  readonly segments: readonly Segment[];
+}
+
+/** An attachment's bytes, or the host's reason for not giving them. */
+export type AttachmentCache =
+  | { readonly att: number; readonly type: string; readonly data: Uint8Array<ArrayBuffer> }
+  | { readonly att: number; readonly error: string };
+
+/** What a thread page was asked for, so what it covers once it comes. */
+export type ThreadAsk =
+  | { readonly kind: "newest" }
+  /** The page before the segment that starts at `low`. */
+  | { readonly kind: "older"; readonly low: Position }
+  /** The page after the segment that ends at `high`. */
+  | { readonly kind: "newer"; readonly high: Position }
+  /** The page that ends with a search hit at `at` (`before` just after it). */
+  | { readonly kind: "around"; readonly at: Position };
+
+/** "unpaged": nothing asked yet (or since a reset); "partial": more pages to come. */
+export type ListState = "unpaged" | "partial" | "complete";
+
+/** One open thread: its record (if cached), the segment shown and its messages, oldest first. */
+export interface ThreadSnapshot {
+  readonly conversation: ConversationRecord | null;
+  /** The segment holding the anchor (or the newest), null until its first page came. */
+  readonly segment: Segment | null;
   readonly messages: readonly MessageRecord[];
 }
 
-type StoreName = "device" | "meta" | "conversations" | "messages" | "outbox";
-const ALL: StoreName[] = ["device", "meta", "conversations", "messages", "outbox"];
+/** What one view needs, read in one transaction (so consistent). */
+export interface Snapshot {
+  /** The conversation list as far as it is paged, newest first. */
+  readonly conversations: readonly ConversationRecord[];
+  readonly list: ListState;
+  readonly outbox: readonly OutboxEntry[];
+  /** The conversation asked for (null when none was). */
+  readonly thread: ThreadSnapshot | null;
+}
+
+type StoreName = "device" | "meta" | "conversations" | "messages" | "threads" | "attachments" | "outbox";
+const ALL: StoreName[] = ["device", "meta", "conversations", "messages", "threads", "attachments", "outbox"];
+/** What a reset, a new pairing or forgetting it drops. */
+const HISTORY: StoreName[] = ["conversations", "messages", "threads", "attachments"];
 
 function request<T>(req: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -82,28 +144,106 @@ function byTime(a: MessageRecord, b: MessageRecord): number {
   return a.at - b.at || a.id - b.id;
 }
 
-export class Store {
-  private constructor(private readonly db: IDBDatabase) {}
+/** Messages of `conv` from `low` to `high` in the position index (null: open). */
+function span(keyRange: typeof IDBKeyRange, conv: number, segment: Segment): IDBKeyRange {
+  return keyRange.bound(
+    segment.low === null ? [conv] : [conv, ...segment.low],
+    segment.high === null ? [conv, Infinity] : [conv, ...segment.high],
+  );
+}
 
-  /** Open (and create or upgrade) the database. */
-  static open(factory: IDBFactory = globalThis.indexedDB, name = DB_NAME): Promise<Store> {
+/**
+ * Upsert a conversation record. A `hist` other than the one its messages were
+ * cached under means messages were added out of time order (an import): drop
+ * them and their segments, so the thread is paged again.
+ */
+async function putConversation(tx: IDBTransaction, record: ConversationRecord): Promise<void> {
+  const conversations = tx.objectStore("conversations");
+  const threads = tx.objectStore("threads");
+  const [existing, thread] = await Promise.all([
+    request(conversations.get(record.id)) as Promise<ConversationRecord | undefined>,
+    request(threads.get(record.id)) as Promise<ThreadCache | undefined>,
+  ]);
+  if ((existing !== undefined && existing.hist !== record.hist) || (thread !== undefined && thread.hist !== record.hist)) {
+    threads.delete(record.id);
+    const messages = tx.objectStore("messages");
+    for (const id of await request(messages.index("conv").getAllKeys(record.id))) messages.delete(id);
+  }
+  conversations.put(record);
+}
+
+/** Store a message; the host's copy of a text composed here replaces its outbox entry. */
+function putMessage(tx: IDBTransaction, message: MessageRecord): void {
+  tx.objectStore("messages").put(message);
+  if (message.cmid !== null) tx.objectStore("outbox").delete(message.cmid);
+}
+
+/**
+ * The segments of a thread once `page` (answering `ask`) is in, or null when the
+ * cache no longer ends where it was asked from (or the page says more but is empty).
+ */
+function withPage(segments: readonly Segment[], ask: ThreadAsk, page: ThreadPage): Segment[] | null {
+  const oldest = page.msgs.at(-1);
+  const newest = page.msgs[0];
+  if (page.more && (oldest === undefined || newest === undefined)) return null;
+  const low = page.more && oldest !== undefined ? messagePosition(oldest) : null;
+  switch (ask.kind) {
+    case "newest":
+      return merge(segments, { low, high: null });
+    case "around":
+      return merge(segments, { low, high: ask.at });
+    case "older": {
+      const from = segments.find((s) => samePosition(s.low, ask.low));
+      return from === undefined ? null : merge(segments.filter((s) => s !== from), { low, high: from.high });
+    }
+    case "newer": {
+      const from = segments.find((s) => samePosition(s.high, ask.high));
+      const high = page.more && newest !== undefined ? messagePosition(newest) : null;
+      return from === undefined ? null : merge(segments.filter((s) => s !== from), { low: from.low, high });
+    }
+  }
+}
+
+export class Store {
+  private constructor(
+    private readonly db: IDBDatabase,
+    private readonly keyRange: typeof IDBKeyRange,
+  ) {}
+
+  /** Open (and create or upgrade) the database; `keyRange` is the same implementation's IDBKeyRange. */
+  static open(
+    factory: IDBFactory = globalThis.indexedDB,
+    keyRange: typeof IDBKeyRange = globalThis.IDBKeyRange,
+    name = DB_NAME,
+  ): Promise<Store> {
     return new Promise((resolve, reject) => {
       const req = factory.open(name, DB_VERSION);
-      req.onupgradeneeded = () => {
+      req.onupgradeneeded = (event) => {
         const db = req.result;
-        if (!db.objectStoreNames.contains("device")) db.createObjectStore("device");
-        if (!db.objectStoreNames.contains("meta")) db.createObjectStore("meta");
-        if (!db.objectStoreNames.contains("conversations")) db.createObjectStore("conversations", { keyPath: "id" });
-        if (!db.objectStoreNames.contains("messages")) {
+        const tx = req.transaction!;
+        if (event.oldVersion < 1) {
+          db.createObjectStore("device");
+          db.createObjectStore("meta");
+          db.createObjectStore("conversations", { keyPath: "id" });
           db.createObjectStore("messages", { keyPath: "id" }).createIndex("conv", "conv");
+          db.createObjectStore("outbox", { keyPath: "cmid" });
         }
-        if (!db.objectStoreNames.contains("outbox")) db.createObjectStore("outbox", { keyPath: "cmid" });
+        if (event.oldVersion < 2) {
+          tx.objectStore("messages").createIndex("position", ["conv", "at", "id"]);
+          db.createObjectStore("threads", { keyPath: "conv" });
+          db.createObjectStore("attachments", { keyPath: "att" });
+          // A version 1 cache came from a full replay and lacks the records' new fields:
+          // start afresh from the host's reset (the outbox stays).
+          tx.objectStore("conversations").clear();
+          tx.objectStore("messages").clear();
+          tx.objectStore("meta").put(0, "cursor");
+        }
       };
       req.onsuccess = () => {
         const db = req.result;
         // Another tab upgrading the schema: let it, this tab reloads its data later.
         db.onversionchange = () => db.close();
-        resolve(new Store(db));
+        resolve(new Store(db, keyRange));
       };
       req.onerror = () => reject(req.error ?? new Error("cannot open IndexedDB"));
       req.onblocked = () => reject(new Error("IndexedDB is blocked by another tab"));
@@ -155,10 +295,9 @@ export class Store {
 
   /** Store a new pairing; a cache from an earlier pairing is dropped with it. */
   async savePairing(pairing: Pairing): Promise<void> {
-    const tx = this.tx(["meta", "conversations", "messages", "outbox"], "readwrite", true);
-    tx.objectStore("conversations").clear();
-    tx.objectStore("messages").clear();
-    tx.objectStore("outbox").clear();
+    const tx = this.tx(["meta", "outbox", ...HISTORY], "readwrite", true);
+    for (const name of ["outbox", ...HISTORY] as const) tx.objectStore(name).clear();
+    tx.objectStore("meta").delete("list");
     tx.objectStore("meta").put(0, "cursor");
     tx.objectStore("meta").put(pairing, "pairing");
     await finished(tx);
@@ -175,8 +314,8 @@ export class Store {
 
   /** Forget the pairing and everything it brought; keep only the device key. */
   async forgetPairing(): Promise<void> {
-    const tx = this.tx(["meta", "conversations", "messages", "outbox"], "readwrite", true);
-    for (const name of ["meta", "conversations", "messages", "outbox"] as const) tx.objectStore(name).clear();
+    const tx = this.tx(["meta", "outbox", ...HISTORY], "readwrite", true);
+    for (const name of ["meta", "outbox", ...HISTORY] as const) tx.objectStore(name).clear();
     await finished(tx);
   }
 
@@ -192,23 +331,19 @@ export class Store {
    * rest are idempotent upserts. Returns the cursor and how many were applied.
    */
   async applyEvents(events: readonly StoreEvent[]): Promise<{ cursor: number; applied: number }> {
-    const tx = this.tx(["meta", "conversations", "messages", "outbox"], "readwrite");
+    const tx = this.tx(["meta", "conversations", "messages", "threads", "outbox"], "readwrite");
     const meta = tx.objectStore("meta");
-    const conversations = tx.objectStore("conversations");
     const messages = tx.objectStore("messages");
-    const outbox = tx.objectStore("outbox");
     let cursor = ((await request(meta.get("cursor"))) as number | undefined) ?? 0;
     let applied = 0;
     for (const event of events) {
       if (event.seq <= cursor) continue;
       switch (event.k) {
         case "conv":
-          conversations.put(event.conv);
+          await putConversation(tx, event.conv);
           break;
         case "msg":
-          messages.put(event.msg);
-          // The host's copy replaces the local one, in this same transaction.
-          if (event.msg.cmid !== null) outbox.delete(event.msg.cmid);
+          putMessage(tx, event.msg);
           break;
         case "status": {
           const message = (await request(messages.get(event.id))) as MessageRecord | undefined;
@@ -234,12 +369,79 @@ export class Store {
     return Math.max(seq, cursor);
   }
 
-  /** The host's `reset`: drop the cached conversations and messages, cursor 0. The outbox stays. */
-  async resetCache(): Promise<void> {
-    const tx = this.tx(["meta", "conversations", "messages"], "readwrite");
-    tx.objectStore("conversations").clear();
-    tx.objectStore("messages").clear();
-    tx.objectStore("meta").put(0, "cursor");
+  /**
+   * The host's `reset{seq}`: drop every cached conversation, message and
+   * attachment, and how far they were paged; the cursor becomes `seq`. The outbox stays.
+   */
+  async reset(seq: number): Promise<void> {
+    const tx = this.tx(["meta", ...HISTORY], "readwrite");
+    for (const name of HISTORY) tx.objectStore(name).clear();
+    tx.objectStore("meta").delete("list");
+    tx.objectStore("meta").put(seq, "cursor");
+    await finished(tx);
+  }
+
+  /**
+   * A page of the conversation list asked for `before` (null: the first page).
+   * False (nothing written) when the list no longer ends there.
+   */
+  async applyConvPage(before: Position | null, page: ConvPage): Promise<boolean> {
+    const tx = this.tx(["meta", "conversations", "messages", "threads"], "readwrite");
+    const meta = tx.objectStore("meta");
+    const list = (await request(meta.get("list"))) as ListCache | undefined;
+    const last = page.convs.at(-1);
+    const fits = before === null ? list === undefined : list !== undefined && samePosition(list.low, before);
+    if (!fits || (page.more && last === undefined)) {
+      tx.abort();
+      return false;
+    }
+    for (const record of page.convs) await putConversation(tx, record);
+    meta.put({ low: page.more && last !== undefined ? conversationPosition(last) : null } satisfies ListCache, "list");
+    await finished(tx);
+    return true;
+  }
+
+  /**
+   * A page of `conv`'s messages that answers `ask`. False (nothing written)
+   * when the thread's cache no longer ends where the page was asked from.
+   */
+  async applyThreadPage(conv: number, ask: ThreadAsk, page: ThreadPage): Promise<boolean> {
+    const tx = this.tx(["conversations", "messages", "threads", "outbox"], "readwrite");
+    const threads = tx.objectStore("threads");
+    const [record, cached] = await Promise.all([
+      request(tx.objectStore("conversations").get(conv)) as Promise<ConversationRecord | undefined>,
+      request(threads.get(conv)) as Promise<ThreadCache | undefined>,
+    ]);
+    const thread: ThreadCache = cached ?? { conv, hist: record?.hist ?? UNKNOWN_HIST, segments: [] };
+    const segments = withPage(thread.segments, ask, page);
+    if (segments === null) {
+      tx.abort();
+      return false;
+    }
+    for (const message of page.msgs) putMessage(tx, message);
+    threads.put({ ...thread, segments } satisfies ThreadCache);
+    await finished(tx);
+    return true;
+  }
+
+  /** How far the conversation list is paged (null: not at all). */
+  async list(): Promise<ListCache | null> {
+    return (await this.read<ListCache>("meta", "list")) ?? null;
+  }
+
+  async thread(conv: number): Promise<ThreadCache | null> {
+    return (await this.read<ThreadCache>("threads", conv)) ?? null;
+  }
+
+  // ------------------------------------------------------------ attachments
+
+  async attachment(att: number): Promise<AttachmentCache | null> {
+    return (await this.read<AttachmentCache>("attachments", att)) ?? null;
+  }
+
+  async putAttachment(entry: AttachmentCache): Promise<void> {
+    const tx = this.tx(["attachments"], "readwrite");
+    tx.objectStore("attachments").put(entry);
     await finished(tx);
   }
 
@@ -266,27 +468,48 @@ export class Store {
     return all.sort(byTime);
   }
 
-  /** Conversations, outbox and one conversation's messages, from one transaction. */
-  async snapshot(conv: number | null): Promise<Snapshot> {
-    const tx = this.tx(["conversations", "messages", "outbox"], "readonly");
-    const [conversations, outbox, messages] = await Promise.all([
+  /**
+   * The paged conversation list, the outbox and, for `conv`, the segment that
+   * holds `anchor` (a search hit; null: the newest) with its messages: one transaction.
+   */
+  async snapshot(conv: number | null, anchor: Position | null = null): Promise<Snapshot> {
+    const tx = this.tx(["meta", "conversations", "messages", "threads", "outbox"], "readonly");
+    const [list, conversations, outbox, thread] = await Promise.all([
+      request(tx.objectStore("meta").get("list")) as Promise<ListCache | undefined>,
       request(tx.objectStore("conversations").getAll()) as Promise<ConversationRecord[]>,
       request(tx.objectStore("outbox").getAll()) as Promise<OutboxEntry[]>,
-      conv === null
-        ? Promise.resolve([] as MessageRecord[])
-        : (request(tx.objectStore("messages").index("conv").getAll(conv)) as Promise<MessageRecord[]>),
+      conv === null ? Promise.resolve(null) : this.#thread(tx, conv, anchor),
     ]);
+    const low = list?.low ?? null;
+    const paged = list === undefined
+      ? []
+      : conversations.filter((c) => low === null || compare(conversationPosition(c), low) >= 0);
     return {
-      conversations: conversations.sort(byRecency),
+      conversations: paged.sort(byRecency),
+      list: list === undefined ? "unpaged" : low === null ? "complete" : "partial",
       outbox: outbox.sort((a, b) => a.createdAt - b.createdAt || (a.cmid < b.cmid ? -1 : 1)),
-      messages: messages.sort(byTime),
+      thread,
     };
+  }
+
+  async #thread(tx: IDBTransaction, conv: number, anchor: Position | null): Promise<ThreadSnapshot> {
+    const [record, cached] = await Promise.all([
+      request(tx.objectStore("conversations").get(conv)) as Promise<ConversationRecord | undefined>,
+      request(tx.objectStore("threads").get(conv)) as Promise<ThreadCache | undefined>,
+    ]);
+    const segment = cached === undefined ? null : segmentAt(cached.segments, anchor);
+    const messages = segment === null
+      ? []
+      : ((await request(tx.objectStore("messages").index("position").getAll(span(this.keyRange, conv, segment)))) as MessageRecord[]);
+    return { conversation: record ?? null, segment, messages };
   }
 
   // ------------------------------------------------------------ outbox
 
   async outbox(): Promise<OutboxEntry[]> {
-    return (await this.snapshot(null)).outbox.slice();
+    const tx = this.tx(["outbox"], "readonly");
+    const all = (await request(tx.objectStore("outbox").getAll())) as OutboxEntry[];
+    return all.sort((a, b) => a.createdAt - b.createdAt || (a.cmid < b.cmid ? -1 : 1));
   }
 
   async outboxEntry(cmid: string): Promise<OutboxEntry | null> {

@@ -12,9 +12,15 @@
  *   status?            a new tab asks the owner for its status
  *   pairing            the pairing changed here: re-read it
  *   unpaired {hostName} the host unpaired this browser
+ *   need {need}        a non-owner's view needs history: owner, page it (pager.ts)
+ *   search {id, query, before}   a non-owner searches: owner, ask the host
+ *   results {id, results, error} the owner's answer to that search
  */
 
+import type { Results } from "../protocol/messages";
 import type { ConnectionStatus } from "./connection";
+import type { Need } from "./pager";
+import type { ThreadAsk } from "./storage";
 
 export const LOCK_NAME = "textport-connection";
 export const CHANNEL_NAME = "textport";
@@ -26,7 +32,10 @@ export type TabMessage =
   | { readonly type: "status"; readonly status: ConnectionStatus }
   | { readonly type: "status?" }
   | { readonly type: "pairing" }
-  | { readonly type: "unpaired"; readonly hostName: string };
+  | { readonly type: "unpaired"; readonly hostName: string }
+  | { readonly type: "need"; readonly need: Need }
+  | { readonly type: "search"; readonly id: string; readonly query: string; readonly before: number | null }
+  | { readonly type: "results"; readonly id: string; readonly results: Results | null; readonly error: string | null };
 
 /** The little of BroadcastChannel this needs. */
 export interface Channel {
@@ -40,7 +49,47 @@ export interface Locks {
   request(name: string, callback: (lock: unknown) => Promise<unknown>): Promise<unknown>;
 }
 
-const TYPES = new Set(["changed", "outbox", "read", "status", "status?", "pairing", "unpaired"]);
+const TYPES = new Set(["changed", "outbox", "read", "status", "status?", "pairing", "unpaired", "need", "search", "results"]);
+
+function isId(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+function isPosition(value: unknown): boolean {
+  return Array.isArray(value) && value.length === 2 && isId(value[0]) && isId(value[1]);
+}
+
+function isAsk(value: unknown): value is ThreadAsk {
+  if (typeof value !== "object" || value === null) return false;
+  const ask = value as Record<string, unknown>;
+  switch (ask["kind"]) {
+    case "newest":
+      return true;
+    case "older":
+      return isPosition(ask["low"]);
+    case "newer":
+      return isPosition(ask["high"]);
+    case "around":
+      return isPosition(ask["at"]);
+    default:
+      return false;
+  }
+}
+
+function isNeed(value: unknown): value is Need {
+  if (typeof value !== "object" || value === null) return false;
+  const need = value as Record<string, unknown>;
+  switch (need["kind"]) {
+    case "list":
+      return true;
+    case "thread":
+      return isId(need["conv"]) && isAsk(need["ask"]);
+    case "attachment":
+      return isId(need["att"]);
+    default:
+      return false;
+  }
+}
 
 /** Check a message from another tab (same origin, but still data). */
 export function parseTabMessage(data: unknown): TabMessage | null {
@@ -51,6 +100,12 @@ export function parseTabMessage(data: unknown): TabMessage | null {
   if (message.type === "read" && !Number.isSafeInteger(message.conv)) return null;
   if (message.type === "unpaired" && typeof message.hostName !== "string") return null;
   if (message.type === "status" && (typeof message.status !== "object" || message.status === null)) return null;
+  if (message.type === "need" && !isNeed(message.need)) return null;
+  if (message.type === "search" && (typeof message.id !== "string" || typeof message.query !== "string"
+    || (message.before !== null && !isId(message.before)))) return null;
+  if (message.type === "results" && (typeof message.id !== "string"
+    || (message.results === null) === (typeof message.error !== "string")
+    || (message.results !== null && !Array.isArray(message.results.hits)))) return null;
   return message;
 }
 

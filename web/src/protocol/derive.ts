@@ -129,6 +129,18 @@ export function b64url(data: Uint8Array): string {
 }
 
 /**
+ * Decode padded standard base64 (RFC 4648 section 4) strictly, as the host's
+ * `chunk` data: a length that is not a multiple of 4 or non-canonical trailing
+ * bits are `ProtocolError("bad_message")`.
+ */
+export function unb64(text: string): Bytes {
+  if (text.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(text)) {
+    throw new ProtocolError("not padded base64", "bad_message");
+  }
+  return unb64url(text.replace(/=+$/, "").replaceAll("+", "-").replaceAll("/", "_"));
+}
+
+/**
  * Decode unpadded base64url strictly; `length` checks the decoded size.
  * Refuses padding, other alphabets, impossible lengths and non-canonical
  * trailing bits, all as `ProtocolError("bad_message")`, like derive.py.

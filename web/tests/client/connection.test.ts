@@ -1,14 +1,14 @@
 /**
  * The connection against the FakeRelay and FakeHost test doubles: sync,
- * live events, gaps, reset, the outbox (no duplicates, resend after synced),
- * presence, reconnects and revocation.
+ * live events, gaps, reset instead of replay, requests matched by qid, the
+ * outbox (no duplicates, resend after synced), presence, reconnects and revocation.
  */
 
 import { describe, expect, it } from "vitest";
 
 import { PING_INTERVAL, UNAUTHORIZED_GRACE } from "../../src/client/connection";
 import { compose } from "../../src/client/outbox";
-import type { Message } from "../../src/protocol/messages";
+import type { Convs, Message, Thread } from "../../src/protocol/messages";
 import { randomBytes } from "../../src/protocol/pairing";
 import { connect, pair, until, world } from "../fakes/setup";
 
@@ -16,44 +16,57 @@ const opts = { now: () => Date.now(), random: randomBytes };
 const sends = (received: readonly Message[]): Message[] => received.filter((m) => m.t === "send");
 
 describe("sync", () => {
-  it("hello, welcome, sync from the cursor: history arrives, cursor stored, then live events", async () => {
-    const w = await world({ batchSize: 2 });
-    const pairing = await pair(w);
-    await w.host.connect();
-    await w.host.receive("+15550100100", "one", "Alice");
-    await w.host.receive("+15550100100", "two");
-    await w.host.receive("+15550100200", "three");
-    const run = connect(w, pairing);
-    await until(() => run.connection.status.ready, 3000, "synced");
-    expect(w.host.received.slice(0, 2).map((m) => m.t)).toEqual(["hello", "sync"]);
-    expect(w.host.received[1]).toEqual({ t: "sync", since: 0, limit: 500 });
-    expect(await w.store.cursor()).toBe(w.host.seq);
-    const conversations = await w.store.conversations();
-    expect(conversations.map((c) => c.snippet)).toEqual(["three", "two"]);
-    expect(conversations[1]?.name).toBe("Alice");
-    expect(conversations[1]?.unread).toBe(2);
-
-    await w.host.receive("+15550100200", "four");
-    await until(async () => (await w.store.cursor()) === w.host.seq, 3000, "live event");
-    expect((await w.store.conversations())[0]?.snippet).toBe("four");
-    run.connection.stop();
-  });
-
-  it("resumes from its cursor on reconnect (the cursor is the ack)", async () => {
+  it("a first start is reset, not replayed: cursor = seq, sync{since: seq}, then live events", async () => {
     const w = await world();
     const pairing = await pair(w);
     await w.host.connect();
-    await w.host.receive("+15550100100", "one");
+    await w.host.receive("+15550100100", "one", "Alice");
+    await w.host.receive("+15550100200", "two");
+    const run = connect(w, pairing);
+    await until(() => run.connection.status.ready, 3000, "synced");
+    expect(w.host.received.slice(0, 3)).toEqual([
+      { t: "hello", proto: 1, agent: "vitest" },
+      { t: "sync", since: 0, limit: 500 },
+      { t: "sync", since: w.host.seq, limit: 500 },
+    ]);
+    expect(await w.store.cursor()).toBe(w.host.seq);
+    expect(await w.store.conversations()).toEqual([]); // history comes in pages, not events
+
+    await w.host.receive("+15550100200", "three");
+    await until(async () => (await w.store.cursor()) === w.host.seq, 3000, "live event");
+    expect((await w.store.conversations()).map((c) => c.snippet)).toEqual(["three"]);
+    run.connection.stop();
+  });
+
+  it("a host with no events at all syncs from 0 without a reset", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect();
     const run = connect(w, pairing);
     await until(() => run.connection.status.ready);
+    expect(w.host.received.filter((m) => m.t === "sync")).toEqual([{ t: "sync", since: 0, limit: 500 }]);
+    run.connection.stop();
+  });
+
+  it("resumes from its cursor on reconnect (the cursor is the ack): missed events come as batches", async () => {
+    const w = await world({ batchSize: 2 });
+    const pairing = await pair(w);
+    await w.host.connect();
+    const run = connect(w, pairing);
+    await until(() => run.connection.status.ready);
+    await w.host.receive("+15550100100", "one");
+    await until(async () => (await w.store.cursor()) === w.host.seq);
     const cursor = await w.store.cursor();
     run.connection.stop();
     await w.host.receive("+15550100100", "two");
+    await w.host.receive("+15550100100", "three");
     const again = connect(w, pairing);
     await until(() => again.connection.status.ready);
     const syncs = w.host.received.filter((m) => m.t === "sync");
     expect(syncs.at(-1)).toEqual({ t: "sync", since: cursor, limit: 500 });
-    expect((await w.store.messages((await w.store.conversations())[0]!.id)).map((m) => m.body)).toEqual(["one", "two"]);
+    expect(await w.store.cursor()).toBe(w.host.seq);
+    const conv = (await w.store.conversations())[0]!;
+    expect((await w.store.messages(conv.id)).map((m) => m.body)).toEqual(["one", "two", "three"]);
     again.connection.stop();
   });
 
@@ -61,6 +74,7 @@ describe("sync", () => {
     const w = await world();
     const pairing = await pair(w);
     await w.host.connect();
+    await w.host.receive("+15550100200", "before"); // so the cursor is not 0 (sync{since: 0} is a reset)
     const run = connect(w, pairing);
     await until(() => run.connection.status.ready);
     // Make two events without pushing them, then push skipping the first one.
@@ -72,27 +86,81 @@ describe("sync", () => {
     await w.host.push({ skip: firstNew });
     await until(async () => (await w.store.cursor()) === w.host.seq, 3000, "resync");
     const syncs = w.host.received.filter((m) => m.t === "sync");
-    expect(syncs.length).toBe(2);
-    expect(syncs[1]).toEqual({ t: "sync", since: firstNew - 1, limit: 500 });
+    expect(syncs.at(-1)).toEqual({ t: "sync", since: firstNew - 1, limit: 500 });
     const conv = (await w.store.conversations())[0]!;
     expect((await w.store.messages(conv.id)).map((m) => m.body)).toEqual(["lost and found"]);
     run.connection.stop();
   });
 
-  it("reset: a cursor ahead of the host drops the cache and syncs from 0", async () => {
-    const w = await world();
+  it("reset: a cursor ahead of the host, or too far behind, drops the cache and continues from its seq", async () => {
+    const w = await world({ replayLimit: 3 });
     const pairing = await pair(w);
     await w.host.connect();
     await w.host.receive("+15550100100", "kept by the host");
     await w.store.applyEvents([{ k: "conv", seq: 50, conv: {
       id: 999, peers: ["+15550100999"], name: null, last_at: 1, snippet: "stale", unread: 0, hist: 0 } }]);
+    const entry = await compose(w.store, { to: ["+15550100100"], body: "stays" }, opts);
+    const resets: number[] = [];
+    const seq = w.host.seq;
+    const run = connect(w, pairing, { onReset: () => resets.push(1) });
+    await until(() => run.connection.status.ready);
+    const syncs = w.host.received.filter((m) => m.t === "sync").map((m) => (m as { since: number }).since);
+    expect(syncs).toEqual([50, seq]);
+    expect(resets).toHaveLength(1);
+    expect((await w.store.conversations()).find((c) => c.id === 999)).toBeUndefined();
+    await until(async () => (await w.store.outboxEntry(entry.cmid)) === null, 3000, "the host's copy");
+    run.connection.stop();
+
+    // Away for more than replayLimit events: reset again, not a replay.
+    for (const body of ["a", "b", "c", "d"]) await w.host.receive("+15550100200", body);
+    const again = connect(w, pairing);
+    await until(() => again.connection.status.ready);
+    expect(w.host.received.filter((m) => m.t === "sync").slice(-2).map((m) => (m as { since: number }).since))
+      .toEqual([w.host.seq - 8, w.host.seq]); // a conv and a msg event per text
+    expect((await w.store.conversations()).map((c) => c.snippet)).toEqual([]);
+    again.connection.stop();
+  });
+});
+
+describe("requests", () => {
+  it("match answers by qid, in arrival order with events; error{ref: qid} refuses one and the session goes on", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect();
+    await w.host.receive("+15550100100", "hello");
     const run = connect(w, pairing);
     await until(() => run.connection.status.ready);
-    const syncs = w.host.received.filter((m) => m.t === "sync");
-    expect(syncs.map((m) => (m as { since: number }).since)).toEqual([50, 0]);
-    expect((await w.store.conversations()).map((c) => c.snippet)).toEqual(["kept by the host"]);
-    expect(await w.store.cursor()).toBe(w.host.seq);
+    const pages: string[] = [];
+    const list = run.connection.request<Convs>(
+      { t: "convs", before: null, limit: 10 }, (page) => {
+        pages.push(`convs ${page.convs.length} ${page.more}`);
+      });
+    const refused = run.connection.request<Thread>(
+      { t: "thread", conv: 12345, before: null, after: null, limit: 10 }, () => {
+        pages.push("never");
+      });
+    await list;
+    await expect(refused).rejects.toMatchObject({ code: "bad_message" });
+    expect(pages).toEqual(["convs 1 false"]);
+    const qids = w.host.received.filter((m) => m.t === "convs" || m.t === "thread").map((m) => (m as { qid: number }).qid);
+    expect(new Set(qids).size).toBe(2);
+    expect(run.connection.status.ready).toBe(true);
     run.connection.stop();
+  });
+
+  it("fail when the session ends before the answer, and at once without a session", async () => {
+    const w = await world({ holdPages: true });
+    const pairing = await pair(w);
+    await w.host.connect();
+    const run = connect(w, pairing);
+    await until(() => run.connection.status.ready);
+    const waiting = run.connection.request<Convs>(
+      { t: "convs", before: null, limit: 10 }, () => undefined);
+    await until(() => w.host.received.some((m) => m.t === "convs"));
+    run.connection.stop();
+    await expect(waiting).rejects.toMatchObject({ code: "session_closed" });
+    await expect(run.connection.request<Convs>(
+      { t: "convs", before: null, limit: 10 }, () => undefined)).rejects.toMatchObject({ code: "session_closed" });
   });
 });
 
@@ -132,9 +200,9 @@ describe("outbox", () => {
     await w.host.connect(); // presence{online:true} -> handshake -> sync -> resend
     await until(async () => (await w.store.outbox()).length === 0, 3000, "delivery");
     expect(sends(w.host.received).map((m) => (m as { cmid: string }).cmid)).toEqual([entry.cmid]);
-    const snap = await w.store.snapshot((await w.store.conversations())[0]!.id);
-    expect(snap.messages.filter((m) => m.body === "wait for it")).toHaveLength(1);
-    expect(snap.outbox).toHaveLength(0);
+    const conv = (await w.store.conversations())[0]!.id;
+    expect((await w.store.messages(conv)).filter((m) => m.body === "wait for it")).toHaveLength(1);
+    expect(await w.store.outbox()).toHaveLength(0);
     run.connection.stop();
   });
 

@@ -1,12 +1,15 @@
-/** IndexedDB cache (fake-indexeddb): pairing, cursor with events, idempotent upserts, outbox. */
+/**
+ * IndexedDB cache (fake-indexeddb): pairing, cursor with events, idempotent upserts,
+ * outbox, pages with what they cover (no gaps), hist, attachments, the version 1 upgrade.
+ */
 
-import { IDBFactory } from "fake-indexeddb";
+import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { beforeEach, describe, expect, it } from "vitest";
 
 import { applyAck, applyError, compose, entryStatus, messageStatus, newCmid, retry, statusText, unacknowledged } from "../../src/client/outbox";
-import { type Pairing, Store } from "../../src/client/storage";
+import { DB_NAME, type Pairing, Store } from "../../src/client/storage";
 import { generateKeyPair } from "../../src/protocol/keys";
-import type { ConversationRecord, MessageRecord, StoreEvent } from "../../src/protocol/messages";
+import type { ConversationRecord, MessageRecord, StoreEvent, ThreadPage } from "../../src/protocol/messages";
 import { randomBytes } from "../../src/protocol/pairing";
 
 const PAIRING: Pairing = {
@@ -29,7 +32,7 @@ const opts = { now: () => 5000, random: randomBytes };
 
 let store: Store;
 beforeEach(async () => {
-  store = await Store.open(new IDBFactory());
+  store = await Store.open(new IDBFactory(), IDBKeyRange);
 });
 
 describe("device key and pairing", () => {
@@ -79,9 +82,9 @@ describe("events and the cursor", () => {
       { k: "status", seq: 3, id: 10, state: "delivered", reason: null, at: 9 },
     ];
     await store.applyEvents(events);
-    const before = await store.snapshot(1);
+    const before = [await store.conversations(), await store.messages(1)];
     expect(await store.applyEvents(events)).toEqual({ cursor: 3, applied: 0 });
-    expect(await store.snapshot(1)).toEqual(before);
+    expect([await store.conversations(), await store.messages(1)]).toEqual(before);
   });
 
   it("upserts: a later event for the same id replaces the record", async () => {
@@ -106,13 +109,18 @@ describe("events and the cursor", () => {
   });
 
   it("advances the cursor on synced, never backwards; reset clears the cache but not the outbox", async () => {
-    await store.applyEvents([{ k: "conv", seq: 3, conv: conv(1) }]);
-    expect(await store.advanceCursor(2)).toBe(3);
+    await store.applyEvents([{ k: "conv", seq: 3, conv: conv(1) }, { k: "msg", seq: 4, msg: msg(10) }]);
+    expect(await store.advanceCursor(2)).toBe(4);
     expect(await store.advanceCursor(8)).toBe(8);
+    expect(await store.applyConvPage(null, { t: "conv_page", qid: 1, convs: [conv(1)], more: true })).toBe(true);
+    await store.putAttachment({ att: 5, type: "image/png", data: new Uint8Array([1]) });
     const entry = await compose(store, { to: ["+15550100100"], body: "queued" }, opts);
-    await store.resetCache();
-    expect(await store.cursor()).toBe(0);
+    await store.reset(1234);
+    expect(await store.cursor()).toBe(1234);
     expect(await store.conversations()).toEqual([]);
+    expect(await store.messages(1)).toEqual([]);
+    expect(await store.list()).toBeNull();
+    expect(await store.attachment(5)).toBeNull();
     expect((await store.outbox()).map((e) => e.cmid)).toEqual([entry.cmid]);
   });
 
@@ -145,9 +153,8 @@ describe("outbox", () => {
       { k: "conv", seq: 1, conv: conv(1) },
       { k: "msg", seq: 2, msg: msg(10, { dir: "out", body: "hello", state: "sending", cmid: entry.cmid }) },
     ]);
-    const snap = await store.snapshot(1);
-    expect(snap.outbox).toEqual([]);
-    expect(snap.messages.map((m) => m.body)).toEqual(["hello"]);
+    expect(await store.outbox()).toEqual([]);
+    expect((await store.messages(1)).map((m) => m.body)).toEqual(["hello"]);
 
     // A late duplicate ack does not bring the entry back.
     expect(await applyAck(store, { t: "ack", cmid: entry.cmid, msg_id: 10, state: "sending", reason: null })).toBe(false);
@@ -185,3 +192,124 @@ describe("outbox", () => {
     expect(messageStatus(msg(1, { dir: "out", state: "unknown" })).status).toBe("failed");
   });
 });
+
+describe("pages", () => {
+  const page = (msgs: MessageRecord[], more: boolean): ThreadPage => ({ t: "thread_page", qid: 1, conv: 1, msgs, more });
+  /** Messages `from`..`to` of conversation 1, newest first, as the host pages them. */
+  const msgs = (from: number, to: number): MessageRecord[] =>
+    Array.from({ length: to - from + 1 }, (_, i) => msg(to - i));
+  const shown = async (anchor: [number, number] | null = null): Promise<number[]> =>
+    ((await store.snapshot(1, anchor)).thread?.messages ?? []).map((m) => m.id);
+
+  it("the conversation list: first page, next pages from where it ends, nothing shown below it", async () => {
+    expect((await store.snapshot(null)).list).toBe("unpaged");
+    // A live event before any page: cached, but the list is not shown until paged.
+    await store.applyEvents([{ k: "conv", seq: 1, conv: conv(9) }]);
+    expect((await store.snapshot(null)).conversations).toEqual([]);
+    expect(await store.applyConvPage(null, { t: "conv_page", qid: 1, convs: [conv(9), conv(8)], more: true })).toBe(true);
+    expect(await store.list()).toEqual({ low: [1008, 8] });
+    // A conversation further down, cached by an event (e.g. read on another device), stays hidden.
+    await store.applyEvents([{ k: "conv", seq: 2, conv: conv(3) }]);
+    let snap = await store.snapshot(null);
+    expect([snap.list, snap.conversations.map((c) => c.id)]).toEqual(["partial", [9, 8]]);
+    // A page asked for from another end is refused (the list moved on, or was reset).
+    expect(await store.applyConvPage([5, 5], { t: "conv_page", qid: 2, convs: [conv(1)], more: false })).toBe(false);
+    expect(await store.applyConvPage(null, { t: "conv_page", qid: 2, convs: [conv(1)], more: false })).toBe(false);
+    expect(await store.applyConvPage([1008, 8], { t: "conv_page", qid: 3, convs: [conv(3), conv(1)], more: false })).toBe(true);
+    snap = await store.snapshot(null);
+    expect([snap.list, snap.conversations.map((c) => c.id)]).toEqual(["complete", [9, 8, 3, 1]]);
+  });
+
+  it("a thread: the newest page, then older ones until the first; events extend the newest", async () => {
+    expect((await store.snapshot(1)).thread).toEqual({ conversation: null, segment: null, messages: [] });
+    await store.applyEvents([{ k: "conv", seq: 1, conv: conv(1) }, { k: "msg", seq: 2, msg: msg(31) }]);
+    expect(await shown()).toEqual([]); // not paged yet
+    expect(await store.applyThreadPage(1, { kind: "newest" }, page(msgs(21, 31), true))).toBe(true);
+    expect(await shown()).toEqual(range(21, 31));
+    expect(await store.applyThreadPage(1, { kind: "older", low: [1021, 21] }, page(msgs(11, 20), true))).toBe(true);
+    // An answer for an end the thread no longer has is refused: no gap.
+    expect(await store.applyThreadPage(1, { kind: "older", low: [1021, 21] }, page(msgs(1, 5), true))).toBe(false);
+    expect(await store.applyThreadPage(1, { kind: "older", low: [1011, 11] }, page(msgs(1, 10), false))).toBe(true);
+    await store.applyEvents([{ k: "msg", seq: 3, msg: msg(32) }]);
+    expect(await shown()).toEqual(range(1, 32));
+    expect((await store.thread(1))?.segments).toEqual([{ low: null, high: null }]);
+  });
+
+  it("a search hit: the page ending with it, then newer pages until it meets the newest", async () => {
+    await store.applyEvents([{ k: "conv", seq: 1, conv: conv(1) }]);
+    await store.applyThreadPage(1, { kind: "newest" }, page(msgs(80, 99), true));
+    await store.applyThreadPage(1, { kind: "around", at: [1030, 30] }, page(msgs(20, 30), true));
+    expect(await shown([1030, 30])).toEqual(range(20, 30));
+    expect(await shown()).toEqual(range(80, 99));
+    expect(await store.applyThreadPage(1, { kind: "newer", high: [1030, 30] }, page(msgs(31, 60), true))).toBe(true);
+    expect(await shown([1030, 30])).toEqual(range(20, 60));
+    expect(await store.applyThreadPage(1, { kind: "newer", high: [1060, 60] }, page(msgs(61, 90), true))).toBe(true);
+    // They overlap now: one segment, shown whichever way the thread is opened.
+    expect(await shown([1030, 30])).toEqual(range(20, 99));
+    expect(await shown()).toEqual(range(20, 99));
+  });
+
+  it("a page holding the host's copy of a text composed here replaces its outbox entry", async () => {
+    const entry = await compose(store, { to: ["+15550100100"], body: "mine" }, opts);
+    await store.applyThreadPage(1, { kind: "newest" }, page([msg(5, { dir: "out", body: "mine", cmid: entry.cmid })], false));
+    expect(await store.outbox()).toEqual([]);
+    expect(await shown()).toEqual([5]);
+  });
+
+  it("hist: a conversation record with another hist drops its cached messages and segments", async () => {
+    await store.applyEvents([{ k: "conv", seq: 1, conv: conv(1) }]);
+    await store.applyThreadPage(1, { kind: "newest" }, page(msgs(1, 5), false));
+    await store.applyEvents([{ k: "conv", seq: 2, conv: conv(1, { unread: 1 }) }]); // same hist: kept
+    expect(await shown()).toEqual(range(1, 5));
+    await store.applyEvents([{ k: "conv", seq: 3, conv: conv(1, { hist: 1 }) }]);
+    expect(await store.messages(1)).toEqual([]);
+    expect(await store.thread(1)).toBeNull();
+    // Pages of a thread whose record was not cached yet are dropped when it comes with its hist.
+    await store.applyThreadPage(2, { kind: "newest" }, { ...page([msg(40, { conv: 2 })], false), conv: 2 });
+    expect((await store.thread(2))?.hist).toBe(-1);
+    expect(await store.applyConvPage(null, { t: "conv_page", qid: 1, convs: [conv(2)], more: false })).toBe(true);
+    expect(await store.thread(2)).toBeNull();
+  });
+
+  it("attachments: bytes or the reason they are missing", async () => {
+    await store.putAttachment({ att: 3, type: "image/png", data: new Uint8Array([1, 2, 3]) });
+    await store.putAttachment({ att: 4, error: "gone" });
+    expect(await store.attachment(3)).toEqual({ att: 3, type: "image/png", data: new Uint8Array([1, 2, 3]) });
+    expect(await store.attachment(4)).toEqual({ att: 4, error: "gone" });
+    expect(await store.attachment(5)).toBeNull();
+  });
+});
+
+describe("upgrade", () => {
+  it("from version 1: the cache built by replay goes (reset follows), the pairing and outbox stay", async () => {
+    const factory = new IDBFactory();
+    await new Promise<void>((resolve, reject) => {
+      const req = factory.open(DB_NAME, 1);
+      req.onupgradeneeded = () => {
+        const db = req.result;
+        db.createObjectStore("device");
+        const meta = db.createObjectStore("meta");
+        db.createObjectStore("conversations", { keyPath: "id" }).put({ id: 1 });
+        db.createObjectStore("messages", { keyPath: "id" }).createIndex("conv", "conv");
+        db.createObjectStore("outbox", { keyPath: "cmid" }).put({ cmid: "ab".repeat(16) });
+        meta.put(PAIRING, "pairing");
+        meta.put(77, "cursor");
+      };
+      req.onsuccess = () => {
+        req.result.close();
+        resolve();
+      };
+      req.onerror = () => reject(req.error);
+    });
+    const upgraded = await Store.open(factory, IDBKeyRange);
+    expect(await upgraded.pairing()).toEqual(PAIRING);
+    expect(await upgraded.cursor()).toBe(0);
+    expect(await upgraded.conversations()).toEqual([]);
+    expect((await upgraded.outbox()).map((e) => e.cmid)).toEqual(["ab".repeat(16)]);
+    upgraded.close();
+  });
+});
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}

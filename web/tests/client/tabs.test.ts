@@ -1,10 +1,11 @@
 /**
  * One tab owns the connection (Web Locks), the others render from IndexedDB
- * and hand their sends to the owner over the BroadcastChannel. Fake lock
+ * and hand their sends, history needs and searches to the owner over the
+ * BroadcastChannel. Fake lock
  * manager and channel here; the IndexedDB is shared between the two "tabs".
  */
 
-import { IDBFactory } from "fake-indexeddb";
+import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { describe, expect, it } from "vitest";
 
 import { Client } from "../../src/client/client";
@@ -74,6 +75,21 @@ describe("tab messages", () => {
     expect(parseTabMessage("changed")).toBeNull();
   });
 
+  it("checks needs and searches from other tabs", () => {
+    const thread = { type: "need", need: { kind: "thread", conv: 3, ask: { kind: "older", low: [5, 6] } } };
+    expect(parseTabMessage(thread)).toEqual(thread);
+    expect(parseTabMessage({ type: "need", need: { kind: "list" } })).not.toBeNull();
+    expect(parseTabMessage({ type: "need", need: { kind: "attachment", att: 4 } })).not.toBeNull();
+    expect(parseTabMessage({ type: "need", need: { kind: "thread", conv: 3, ask: { kind: "older", low: [5] } } })).toBeNull();
+    expect(parseTabMessage({ type: "need", need: { kind: "attachment", att: -1 } })).toBeNull();
+    expect(parseTabMessage({ type: "need", need: { kind: "everything" } })).toBeNull();
+    expect(parseTabMessage({ type: "search", id: "a", query: "x", before: null })).not.toBeNull();
+    expect(parseTabMessage({ type: "search", id: "a", query: 5, before: null })).toBeNull();
+    expect(parseTabMessage({ type: "results", id: "a", results: null, error: "offline" })).not.toBeNull();
+    expect(parseTabMessage({ type: "results", id: "a", results: { hits: [] }, error: null })).not.toBeNull();
+    expect(parseTabMessage({ type: "results", id: "a", results: null, error: null })).toBeNull();
+  });
+
   it("without Web Locks every tab owns its connection", () => {
     let owned = false;
     new Tabs({ channel: null, locks: null }).own(() => (owned = true));
@@ -89,13 +105,13 @@ describe("two tabs", () => {
     const factory = new IDBFactory();
     const bus = new Bus();
     const locks = new FakeLocks();
-    const seed = await Store.open(factory);
+    const seed = await Store.open(factory, IDBKeyRange);
     await seed.ensureDeviceKey(async () => w.deviceKey);
     await seed.savePairing(pairing);
 
     const tab = async (name: string): Promise<Client> => {
       const client = new Client({
-        store: await Store.open(factory),
+        store: await Store.open(factory, IDBKeyRange),
         tabs: new Tabs({ channel: bus.channel(), locks: locks.forTab(name) }),
         socket: w.relay.factory,
         now: () => Date.now(),
@@ -117,6 +133,14 @@ describe("two tabs", () => {
     await until(() => w.host.received.some((m) => m.t === "send"), 3000, "owner sent it");
     await until(() => b.state.version > 0 && w.host.messages.size === 1);
     await until(async () => (await b.snapshot(null)).outbox.length === 0, 3000, "host copy in tab b");
+
+    // History b needs is paged by the owner; b's search goes through it too.
+    await w.host.receive("+15550100200", "find me");
+    b.need({ kind: "list" });
+    await until(async () => (await b.snapshot(null)).conversations.length === 2, 3000, "the list paged for b");
+    expect(w.host.received.filter((m) => m.t === "convs")).toHaveLength(1);
+    const found = await b.search("find");
+    expect(found.hits.map((h) => h.snippet)).toEqual(["\u0002find\u0003 me"]);
 
     // Tab a closes: b takes the lock and connects.
     locks.release();

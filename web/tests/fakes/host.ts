@@ -2,22 +2,29 @@
  * TEST DOUBLE: a host built from web/src/protocol, playing the Python host's
  * part (src/textport/host/) against the FakeRelay: the host socket and its
  * device links (Noise IK responder, allow-list), hello/welcome, sync with
- * batches and reset, send -> ack (deduped on cmid) -> events, read, bye on
- * revoke; and the three pairing flows (reading a browser's offer, a typed
- * code, a link it made itself).
+ * batches and reset (history is never replayed: since 0, an unknown cursor or
+ * one over `replayLimit` behind), send -> ack (deduped on cmid) -> events,
+ * read, bye on revoke; the history requests answered from its in-memory
+ * lists (convs, thread, fetch, search, with keyset positions and
+ * error{ref: qid}); and the three pairing flows (reading a browser's offer, a
+ * typed code, a link it made itself).
  */
 
 import { equal, toHex } from "../../src/protocol/bytes";
+import { compare, conversationPosition, messagePosition } from "../../src/client/keyset";
 import * as derive from "../../src/protocol/derive";
 import { decodeFrame, encodeControl, encodeData, type Frame } from "../../src/protocol/frames";
 import { type KeyPair, generateKeyPair } from "../../src/protocol/keys";
-import type {
-  Ack,
-  ConversationRecord,
-  Message,
-  MessageRecord,
-  State,
-  StoreEvent,
+import {
+  type Ack,
+  type AttachmentRecord,
+  CHUNK_BYTES,
+  type ConversationRecord,
+  type Hit,
+  type Message,
+  type MessageRecord,
+  type State,
+  type StoreEvent,
 } from "../../src/protocol/messages";
 import { CodeHostHandshake, PairingOffer, offerHandshake } from "../../src/protocol/pairing";
 import { type Handshake, type Session, hostHandshake } from "../../src/protocol/session";
@@ -105,6 +112,26 @@ export interface HostOptions {
   readonly batchSize?: number;
   /** Do not answer ping (a host that hangs). */
   ignorePings?: boolean;
+  /** A device further behind than this many events gets reset (the host's REPLAY_LIMIT). */
+  readonly replayLimit?: number;
+  /** Hold answers to history requests until `release()` (to test what a device shows meanwhile). */
+  holdPages?: boolean;
+}
+
+/** An attachment's bytes as the host keeps them (none when broken). */
+interface StoredAttachment {
+  readonly record: AttachmentRecord;
+  readonly data: Uint8Array | null;
+}
+
+/** A message of an import: an MMS may carry attachments (with their bytes, or broken). */
+export interface HistoryMessage {
+  readonly dir: "in" | "out";
+  readonly body: string;
+  readonly at: number;
+  readonly subject?: string;
+  readonly sender?: string;
+  readonly atts?: readonly { type: string; name: string | null; data: Uint8Array | null; broken?: string }[];
 }
 
 export class FakeHost {
@@ -119,6 +146,9 @@ export class FakeHost {
   /** Every message received from devices, in order (for assertions). */
   readonly received: Message[] = [];
   readonly links = new Map<number, Link>();
+  readonly attachments = new Map<number, StoredAttachment>();
+  /** Answers held back while `holdPages` is set. */
+  readonly #held: (() => Promise<void>)[] = [];
   /** Pairing requests the host's user was asked about. */
   readonly requests: { name: string; agent: string; code: string }[] = [];
   options: HostOptions;
@@ -233,7 +263,8 @@ export class FakeHost {
           caps: { delivery_reports: true, mms: false, max_parts: 10 },
         });
       case "sync": {
-        if (message.since > this.seq) {
+        const behind = this.seq - message.since;
+        if ((message.since === 0 && this.seq > 0) || behind < 0 || behind > (this.options.replayLimit ?? 5000)) {
           link.synced = false;
           return this.#send(link, { t: "reset", seq: this.seq });
         }
@@ -275,9 +306,112 @@ export class FakeHost {
       case "ping":
         if (this.options.ignorePings) return;
         return this.#send(link, { t: "pong", n: message.n });
+      case "convs": {
+        const all = [...this.conversations.values()]
+          .filter((c) => message.before === null || compare(conversationPosition(c), message.before) < 0)
+          .sort((a, b) => compare(conversationPosition(b), conversationPosition(a)));
+        return this.#answer(link, {
+          t: "conv_page", qid: message.qid, convs: all.slice(0, message.limit), more: all.length > message.limit,
+        });
+      }
+      case "thread": {
+        const { qid, conv, before, after, limit } = message;
+        if (!this.conversations.has(conv) || (before !== null && after !== null)) {
+          return this.#answer(link, { t: "error", code: "bad_message", message: "there is no such conversation", ref: `${qid}` });
+        }
+        const mine = this.thread(conv);
+        const page = after !== null
+          ? mine.filter((m) => compare(messagePosition(m), after) > 0).slice(0, limit + 1)
+          : mine.filter((m) => before === null || compare(messagePosition(m), before) < 0).slice(-limit - 1).reverse();
+        const more = page.length > limit;
+        const msgs = after !== null ? page.slice(0, limit).reverse() : page.slice(0, limit);
+        return this.#answer(link, { t: "thread_page", qid, conv, msgs, more });
+      }
+      case "fetch": {
+        const { qid, att, offset } = message;
+        const stored = this.attachments.get(att);
+        if (stored === undefined || stored.data === null || offset > stored.data.length
+          || (offset === stored.data.length && offset > 0)) {
+          return this.#answer(link, { t: "error", code: "bad_message", message: "there is no such attachment", ref: `${qid}` });
+        }
+        const data = stored.data.subarray(offset, offset + CHUNK_BYTES);
+        return this.#answer(link, {
+          t: "chunk", qid, att, offset, total: stored.data.length, type: stored.record.type,
+          data: Buffer.from(data).toString("base64"),
+        });
+      }
+      case "search": {
+        const q = message.query.toLowerCase();
+        const newestFirst = [...this.messages.values()].sort((a, b) => compare(messagePosition(b), messagePosition(a)));
+        const from = message.before === null ? undefined : this.messages.get(message.before);
+        const matches = newestFirst.filter((m) => m.body.toLowerCase().includes(q)
+          && (from === undefined || compare(messagePosition(m), messagePosition(from)) < 0));
+        const hits: Hit[] = matches.slice(0, message.limit).map((m) => {
+          const i = m.body.toLowerCase().indexOf(q);
+          const snippet = `${m.body.slice(0, i)}\u0002${m.body.slice(i, i + q.length)}\u0003${m.body.slice(i + q.length)}`;
+          return { msg_id: m.id, conv: m.conv, at: m.at, snippet: snippet.slice(0, 500) };
+        });
+        return this.#answer(link, { t: "results", qid: message.qid, hits, more: matches.length > message.limit });
+      }
       default:
         return;
     }
+  }
+
+  /** Answer a history request now, or when released. */
+  #answer(link: Link, message: Message): Promise<void> {
+    if (!this.options.holdPages) return this.#send(link, message);
+    this.#held.push(() => this.#send(link, message));
+    return Promise.resolve();
+  }
+
+  /** Send the answers held back (see `holdPages`), in order. */
+  async release(): Promise<void> {
+    this.options.holdPages = false;
+    for (const send of this.#held.splice(0)) await send();
+  }
+
+  /** A conversation's messages, oldest first (the keyset order). */
+  thread(conv: number): MessageRecord[] {
+    return [...this.messages.values()]
+      .filter((m) => m.conv === conv)
+      .sort((a, b) => compare(messagePosition(a), messagePosition(b)));
+  }
+
+  /**
+   * Write history as an import does: the messages, their attachments, and one
+   * `conv` event for the conversation (no `msg` events); `hist` grows when any
+   * message is older than the conversation's newest (added out of time order).
+   */
+  async import(peers: readonly string[], messages: readonly HistoryMessage[], name: string | null = null): Promise<ConversationRecord> {
+    const key = [...peers].sort().join(",");
+    const existing = [...this.conversations.values()].find((c) => [...c.peers].sort().join(",") === key);
+    const base: ConversationRecord = existing
+      ?? { id: this.#nextId++, peers: [...peers], name, last_at: 0, snippet: "", unread: 0, hist: 0 };
+    let newest = base;
+    let outOfOrder = false;
+    for (const h of messages) {
+      if (existing !== undefined && h.at < existing.last_at) outOfOrder = true;
+      const atts = (h.atts ?? []).map((a) => {
+        const record: AttachmentRecord = {
+          id: this.#nextId++, type: a.type, name: a.name, size: a.data?.length ?? 0, broken: a.broken ?? null,
+        };
+        this.attachments.set(record.id, { record, data: a.data });
+        return record;
+      });
+      const msg: MessageRecord = {
+        id: this.#nextId++, conv: base.id, dir: h.dir, peers: [...peers], body: h.body, at: h.at,
+        state: h.dir === "in" ? "received" : "delivered", reason: null, cmid: null,
+        kind: atts.length > 0 || h.subject !== undefined ? "mms" : "sms",
+        sender: h.dir === "in" ? (h.sender ?? peers[0]!) : "", subject: h.subject ?? null, atts,
+      };
+      this.messages.set(msg.id, msg);
+      if (h.at >= newest.last_at) newest = { ...newest, last_at: h.at, snippet: h.body.slice(0, 200) };
+    }
+    const conv = { ...newest, hist: base.hist + (outOfOrder ? 1 : 0) };
+    this.#setConversation(conv);
+    await this.push();
+    return conv;
   }
 
   // ------------------------------------------------------------ the store

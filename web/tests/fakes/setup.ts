@@ -1,12 +1,14 @@
-/** Shared test setup: a FakeRelay, a FakeHost, a fresh IndexedDB, and a paired device. */
+/** Shared test setup: a FakeRelay, a FakeHost, a fresh IndexedDB, a paired device, its Client. */
 
-import { IDBFactory } from "fake-indexeddb";
+import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 
+import { Client, type ClientDeps } from "../../src/client/client";
 import { Connection, type ConnectionDeps, type ConnectionStatus } from "../../src/client/connection";
 import { type PairingDeps, pairByCode } from "../../src/client/pairing";
 import { type Pairing, Store } from "../../src/client/storage";
+import { Tabs } from "../../src/client/tabs";
 import { type KeyPair, generateKeyPair } from "../../src/protocol/keys";
-import { newCode } from "../../src/protocol/pairing";
+import { newCode, randomBytes } from "../../src/protocol/pairing";
 import { FakeHost, type HostOptions } from "./host";
 import { FakeRelay } from "./relay";
 
@@ -32,7 +34,7 @@ export interface World {
 export async function world(options: HostOptions = {}): Promise<World> {
   const relay = new FakeRelay();
   const host = await FakeHost.create(relay, options);
-  const store = await Store.open(new IDBFactory());
+  const store = await Store.open(new IDBFactory(), IDBKeyRange);
   const deviceKey = await store.ensureDeviceKey(() => generateKeyPair(false));
   const pairingDeps: PairingDeps = {
     socket: relay.factory, now: () => Date.now(), deviceKey, name: "Test browser", agent: "vitest",
@@ -79,4 +81,21 @@ export function connect(w: World, pairing: Pairing, extra: Partial<ConnectionDep
   });
   void connection.start();
   return { connection, statuses, unpaired, changes: () => changes, clock };
+}
+
+/** A Client for the paired device in a tab of its own (it owns the connection), started. */
+export async function startClient(w: World, extra: Partial<ClientDeps> = {}): Promise<Client> {
+  const client = new Client({
+    store: w.store,
+    tabs: new Tabs({ channel: null, locks: null }),
+    socket: w.relay.factory,
+    now: () => Date.now(),
+    random: () => 0,
+    rng: randomBytes,
+    userAgent: "vitest",
+    generateKey: () => generateKeyPair(false),
+    ...extra,
+  });
+  await client.init();
+  return client;
 }

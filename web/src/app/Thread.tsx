@@ -1,0 +1,209 @@
+/**
+ * One conversation: its messages (pictures and files inline), paged from the
+ * host as the list is scrolled, and the composer. It shows one cached segment
+ * (keyset.ts): the newest one, which live texts extend, or the one around a
+ * search hit, which pages both ways until it meets the newest. Scrolling to the
+ * top asks for the page before it, to the bottom (around a hit) for the page
+ * after it; a page added above keeps what is on screen in place.
+ */
+
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
+
+import type { Client } from "../client/client";
+import { entryStatus, messageStatus, statusText, type StatusView } from "../client/outbox";
+import type { Need } from "../client/pager";
+import type { OutboxEntry, ThreadSnapshot } from "../client/storage";
+import type { AttachmentRecord, MessageRecord, Position } from "../protocol/messages";
+import { Attachments } from "./Attachments";
+import { Composer } from "./Composer";
+import { fullTime, shortTime } from "./format";
+import { useNow } from "./hooks";
+
+/** How close to an end of the list (px) counts as there: the next page is asked for. */
+const NEAR_END = 120;
+/** How long a search hit stays highlighted (ms). */
+const HIT_HIGHLIGHT = 4000;
+
+interface Bubble {
+  readonly key: string;
+  readonly msgId: number | null;
+  readonly dir: "in" | "out";
+  /** Who wrote it, in a group; null otherwise. */
+  readonly sender: string | null;
+  readonly subject: string | null;
+  readonly body: string;
+  readonly atts: readonly AttachmentRecord[];
+  readonly at: number;
+  readonly status: StatusView | null;
+  readonly cmid: string | null;
+  readonly local: boolean;
+}
+
+function bubbles(messages: readonly MessageRecord[], outbox: readonly OutboxEntry[]): Bubble[] {
+  const host: Bubble[] = messages.map((m) => ({
+    key: `m${m.id}`, msgId: m.id, dir: m.dir, sender: m.dir === "in" && m.peers.length > 1 && m.sender !== "" ? m.sender : null,
+    subject: m.subject, body: m.body, atts: m.atts, at: m.at,
+    status: m.dir === "out" ? messageStatus(m) : null, cmid: m.cmid, local: false,
+  }));
+  const local: Bubble[] = outbox.map((e) => ({
+    key: `o${e.cmid}`, msgId: null, dir: "out", sender: null, subject: null, body: e.body, atts: [], at: e.createdAt,
+    status: entryStatus(e), cmid: e.cmid, local: true,
+  }));
+  // Local entries stay last: they are newer than anything the host has confirmed.
+  return [...host, ...local];
+}
+
+function MessageItem(props: { bubble: Bubble; now: number; client: Client; version: number; hit: boolean }) {
+  const { bubble, now, client, version, hit } = props;
+  const status = bubble.status;
+  return (
+    <li class={`bubble ${bubble.dir}${hit ? " hit" : ""}`} data-msg={bubble.msgId ?? undefined}>
+      {bubble.sender !== null && <p class="sender">{bubble.sender}</p>}
+      {bubble.subject !== null && <p class="subject">{bubble.subject}</p>}
+      {bubble.atts.length > 0 && <Attachments client={client} atts={bubble.atts} version={version} />}
+      {bubble.body !== "" && <p class="body">{bubble.body}</p>}
+      <p class="meta">
+        <time dateTime={new Date(bubble.at).toISOString()} title={fullTime(bubble.at)}>{shortTime(bubble.at, now)}</time>
+        {status !== null && (
+          <span class={`status ${status.status}`}> · <span class="status-text">{statusText(status)}</span></span>
+        )}
+      </p>
+      {bubble.local && status?.status === "failed" && bubble.cmid !== null && (
+        <p class="actions">
+          <button type="button" class="link" onClick={() => void client.retry(bubble.cmid!)}>Retry</button>
+          <button type="button" class="link" onClick={() => void client.discard(bubble.cmid!)}>Delete</button>
+        </p>
+      )}
+    </li>
+  );
+}
+
+export interface ThreadProps {
+  client: Client;
+  version: number;
+  title: string;
+  subtitle: string | null;
+  /** The conversation (null: a text to a number that has none yet). */
+  conv: number | null;
+  /** Its cached segment and messages (null: not read yet, or no conversation). */
+  thread: ThreadSnapshot | null;
+  /** A search hit to show: its `[at, id]` (null: the newest messages). */
+  hit: Position | null;
+  outbox: readonly OutboxEntry[];
+  to: readonly string[];
+  maxParts: number | null;
+  onBack(): void;
+}
+
+export function Thread(props: ThreadProps) {
+  const { client, version, title, subtitle, conv, thread, hit, outbox, to, maxParts, onBack } = props;
+  const now = useNow(30_000);
+  const list = useRef<HTMLOListElement | null>(null);
+  const box = useRef<HTMLTextAreaElement | null>(null);
+  const segment = thread?.segment ?? null;
+  // Texts waiting in the outbox belong below the newest messages, not below a search hit's.
+  const newest = segment === null || segment.high === null;
+  const items = bubbles(thread?.messages ?? [], newest ? outbox : []);
+  const shown = useRef<{ first: string; last: string; height: number } | null>(null);
+  const atBottom = useRef(true);
+  const [highlight, setHighlight] = useState<number | null>(null);
+  const hitShown = useRef(false);
+
+  const need = (n: Need): void => client.need(n);
+
+  // On a desktop, opening a conversation puts the cursor in its text box (not on a phone:
+  // that would pop up the keyboard over the thread).
+  useEffect(() => {
+    if (typeof matchMedia === "function" && matchMedia("(min-width: 720px)").matches) box.current?.focus();
+  }, []);
+
+  // Nothing cached to show: ask for the newest page, or the one ending at the hit.
+  useEffect(() => {
+    if (conv === null || thread === null || segment !== null) return;
+    need({ kind: "thread", conv, ask: hit === null ? { kind: "newest" } : { kind: "around", at: hit } });
+  }, [client, conv, thread === null, segment === null, hit?.[0], hit?.[1], version]);
+
+  /** Ask for the next page at whichever end of the list is in view. */
+  const page = (el: HTMLElement): void => {
+    if (conv === null || segment === null) return;
+    if (segment.low !== null && el.scrollTop < NEAR_END) {
+      need({ kind: "thread", conv, ask: { kind: "older", low: segment.low } });
+    }
+    if (segment.high !== null && el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_END) {
+      need({ kind: "thread", conv, ask: { kind: "newer", high: segment.high } });
+    }
+  };
+
+  useLayoutEffect(() => {
+    const el = list.current;
+    const first = items[0]?.key;
+    const last = items.at(-1)?.key;
+    if (el === null || first === undefined || last === undefined) return;
+    const before = shown.current;
+    const hitKey = hit === null ? null : `m${hit[1]}`;
+    if (hitKey !== null && !hitShown.current && items.some((b) => b.key === hitKey)) {
+      hitShown.current = true;
+      el.querySelector(`[data-msg="${hit![1]}"]`)?.scrollIntoView({ block: "center" });
+      setHighlight(hit![1]);
+    } else if (before === null) {
+      if (hit === null) el.scrollTop = el.scrollHeight;
+    } else if (first !== before.first && last === before.last) {
+      el.scrollTop += el.scrollHeight - before.height; // a page came in above: keep the view still
+    } else if (last !== before.last && atBottom.current && newest) {
+      el.scrollTop = el.scrollHeight;
+    }
+    shown.current = { first, last, height: el.scrollHeight };
+    page(el);
+  });
+
+  useEffect(() => {
+    if (highlight === null) return;
+    const timer = setTimeout(() => setHighlight(null), HIT_HIGHLIGHT);
+    return () => clearTimeout(timer);
+  }, [highlight]);
+
+  const loading = conv !== null && segment === null;
+  return (
+    <section class="thread" aria-label={`Conversation with ${title}`}>
+      <header class="thread-header">
+        <button type="button" class="back" aria-label="Back to conversations" onClick={onBack}>‹</button>
+        <div>
+          <h2>{title}</h2>
+          {subtitle !== null && <p class="muted">{subtitle}</p>}
+        </div>
+      </header>
+      <ol
+        class="messages"
+        aria-label="Messages"
+        aria-busy={loading ? "true" : undefined}
+        ref={list}
+        tabIndex={0}
+        onScroll={(event) => {
+          const el = event.currentTarget;
+          atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_END;
+          page(el);
+        }}
+      >
+        {segment !== null && segment.low !== null && (
+          <li class="more muted" role="status">Loading older messages…</li>
+        )}
+        {loading && <li class="more muted" role="status">Loading messages…</li>}
+        {!loading && items.length === 0 && <li class="empty muted">No messages yet.</li>}
+        {items.map((b) => (
+          <MessageItem key={b.key} bubble={b} now={now} client={client} version={version} hit={b.msgId === highlight} />
+        ))}
+        {segment !== null && segment.high !== null && (
+          <li class="more muted" role="status">Loading newer messages…</li>
+        )}
+      </ol>
+      <Composer
+        maxParts={maxParts}
+        textareaRef={box}
+        onSend={async (body) => {
+          await client.send(to, body);
+          return true;
+        }}
+      />
+    </section>
+  );
+}
