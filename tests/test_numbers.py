@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from textport.errors import ConfigError, ErrorCode, ProtocolError
-from textport.numbers import normalise
+from textport.numbers import as_written, normalise
 
 E164 = re.compile(r"\+[1-9][0-9]{1,14}")
 
@@ -142,3 +142,32 @@ def test_any_text_is_normalised_stably_or_refused_as_invalid(raw: str, region: s
         assert normalise(once, "US" if region != "US" else "JP") == once
     elif once.isdigit():
         assert 3 <= len(once) <= 15
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("(555) 010-0100", "+15550100100"),  # what normalise gives, when it gives one
+        ("+1 555 0100", "+15550100"),  # impossible to phonenumbers, kept as the phone wrote it
+        ("+999999", "+999999"),
+        ("12", None),
+        ("-1", None),
+        ("tel:+15550100100", "tel:+15550100100"),
+        ("Smith, Ann", None),
+        ("a~b", None),
+        ("", None),
+        ("---", None),
+        ("x\x00", None),
+        ("a" * 65, None),
+    ],
+)
+def test_history_keeps_what_it_can_store_as_written(raw: str, expected: str | None) -> None:
+    assert as_written(raw, "US") == expected
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=300, deadline=None)
+def test_what_history_keeps_is_a_storable_peer(raw: str) -> None:
+    kept = as_written(raw, "US")
+    if kept is not None:
+        assert re.fullmatch(r"[^\x00-\x1f\x7f,~]{1,64}", kept)

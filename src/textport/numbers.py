@@ -70,6 +70,27 @@ def normalise(raw: str, region: str) -> str:
     return _number(text, region)
 
 
+def as_written(raw: str, region: str) -> str | None:
+    """For history, which must lose nothing: :func:`normalise`, or, where it refuses (a
+    number ``phonenumbers`` calls impossible, such as ``+15550100``), the address as the
+    phone wrote it — a number's ``+`` and digits, anything else trimmed — when it can be
+    stored at all. None when it cannot: empty, under 3 digits, a control character, a
+    separator (``,`` or ``~``), or over ``MAX_ADDRESS`` characters.
+    """
+    try:
+        return normalise(raw, region)
+    except ProtocolError:
+        pass
+    text = raw.strip()
+    if _NUMERIC.fullmatch(text):
+        digits = "".join(char for char in text if char.isdigit())
+        # Fewer than 3 digits is no address ("-1" is Android's "number withheld").
+        text = ("+" if text.startswith("+") else "") + digits if len(digits) >= 3 else ""
+    if not text or len(text) > MAX_ADDRESS or _CONTROL.search(text) or "," in text or "~" in text:
+        return None
+    return text
+
+
 def _address(text: str) -> str:
     if len(text) > MAX_ADDRESS or not _ADDRESS.fullmatch(text):
         raise _invalid(

@@ -651,3 +651,9 @@ def test_a_200_mb_backup_is_read_in_bounded_memory(tmp_path: Path) -> None:
     assert reader.declared == seen
     assert peak < 4 * 1024 * 1024, f"peak {peak} bytes"
     assert time.monotonic() - started < 60
+
+
+def test_an_address_phonenumbers_calls_impossible_is_kept_as_written() -> None:
+    """History loses nothing: the demo's +1 555 0100 has too few digits for the US plan."""
+    (message,), reader = read(backup(sms(address="+1 555 0100", body="kept")))
+    assert (message.peers, message.body, reader.skipped) == (("+15550100",), "kept", 0)

@@ -71,7 +71,8 @@ async def import_history(file: Path, data: Path, region: str) -> None:
     if result.duplicates:
         click.echo(f"{result.duplicates} messages were already here and were skipped.")
     if reader.skipped:
-        click.echo(f"{reader.skipped} drafts and other unsendable entries were skipped.")
+        reasons = ", ".join(f"{count} {why}" for why, count in sorted(reader.skip_reasons.items()))
+        click.echo(f"{reader.skipped} entries were not imported: {reasons}.")
     if result.broken:
         click.echo(
             f"{result.broken} attachments could not be read from the file; their messages "

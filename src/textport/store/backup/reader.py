@@ -49,8 +49,8 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Final, Literal
 from xml.parsers import expat
 
-from textport.errors import BackupError, ProtocolError
-from textport.numbers import check_region, normalise
+from textport.errors import BackupError
+from textport.numbers import as_written, check_region
 from textport.protocol.messages import MAX_PEERS
 from textport.store.attachments import MAX_ATTACHMENT
 from textport.store.backup.charrefs import SurrogateRefs
@@ -545,10 +545,7 @@ class BackupReader:
         """``raw`` normalised, None when it is no address (cached: files repeat a few)."""
         if raw in self._numbers:
             return self._numbers[raw]
-        try:
-            number: str | None = normalise(raw, self._region)
-        except ProtocolError:
-            number = None
+        number = as_written(raw, self._region)
         if number == ADDRESS_TOKEN:
             number = None
         if len(self._numbers) >= 4096:
