@@ -104,8 +104,8 @@ export function Thread(props: ThreadProps) {
   // Texts waiting in the outbox belong below the newest messages, not below a search hit's.
   const newest = segment === null || segment.high === null;
   const items = bubbles(thread?.messages ?? [], newest ? outbox : []);
-  const shown = useRef<{ first: string; last: string; height: number } | null>(null);
-  const atBottom = useRef(true);
+  /** What the list showed after the last render: its ends, its height, whether it was the newest segment. */
+  const shown = useRef<{ first: string; last: string; height: number; newest: boolean } | null>(null);
   const [highlight, setHighlight] = useState<number | null>(null);
   const hitShown = useRef(false);
 
@@ -149,10 +149,10 @@ export function Thread(props: ThreadProps) {
       if (hit === null) el.scrollTop = el.scrollHeight;
     } else if (first !== before.first && last === before.last) {
       el.scrollTop += el.scrollHeight - before.height; // a page came in above: keep the view still
-    } else if (last !== before.last && atBottom.current && newest) {
-      el.scrollTop = el.scrollHeight;
+    } else if (last !== before.last && before.newest && before.height - el.scrollTop - el.clientHeight < NEAR_END) {
+      el.scrollTop = el.scrollHeight; // a new text at the bottom, which was in view: follow it
     }
-    shown.current = { first, last, height: el.scrollHeight };
+    shown.current = { first, last, height: el.scrollHeight, newest };
     page(el);
   });
 
@@ -178,11 +178,7 @@ export function Thread(props: ThreadProps) {
         aria-busy={loading ? "true" : undefined}
         ref={list}
         tabIndex={0}
-        onScroll={(event) => {
-          const el = event.currentTarget;
-          atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_END;
-          page(el);
-        }}
+        onScroll={(event) => page(event.currentTarget)}
       >
         {segment !== null && segment.low !== null && (
           <li class="more muted" role="status">Loading older messages…</li>
