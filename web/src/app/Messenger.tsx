@@ -283,7 +283,12 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
             <ul class="conversations" aria-label="Conversations">
               {pendingNumbers.filter((n) => query === "" || n.includes(query.trim())).map((number) => (
                 <li key={`n${number}`} aria-label={`${number}, not sent yet`}>
-                  <button type="button" class="conv" onClick={() => setSelection({ kind: "number", number })}>
+                  <button
+                    type="button"
+                    class="conv"
+                    aria-label={`${number}, not sent yet`}
+                    onClick={() => setSelection({ kind: "number", number })}
+                  >
                     <span class="conv-top"><span class="conv-name">{number}</span></span>
                     <span class="conv-bottom"><span class="conv-snippet muted">Waiting to send</span></span>
                   </button>

@@ -90,8 +90,9 @@ export class Pager {
     this.#deps = deps;
   }
 
-  /** A session is synced on `connection`: ask for everything still needed. */
+  /** A session is synced on `connection`: ask for everything still needed (refused ones again too). */
   online(connection: Connection): void {
+    if (this.#connection !== connection) this.#refused.clear();
     this.#connection = connection;
     for (const [key, need] of this.#wanted) void this.#issue(key, need);
   }

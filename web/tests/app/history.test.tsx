@@ -203,6 +203,23 @@ describe("search", () => {
     expect(asked[1]).toMatchObject({ before: null, after: [at.at, at.id] });
   });
 
+  it("keeps the hit in view when the pages after it reach the newest text", async () => {
+    await start(async (host) => {
+      const few = texts(30);
+      few[5] = { ...few[5]!, body: "the one" };
+      await host.host.import(["+15550100100"], few, "Ana");
+    });
+    type(await until(() => byLabel<HTMLInputElement>("Search")), "the one");
+    const result = await until(() => byLabel("Search results")?.querySelector("button"), 3000, "a hit");
+    result.click();
+    const hit = await until(() => root.querySelector<HTMLElement>(".bubble.hit"), 3000, "the hit shown");
+    await until(() => bodies().length === 30, 3000, "the rest, newer");
+    const messages = byLabel<HTMLElement>("Messages")!;
+    const top = 100 * [...messages.querySelectorAll("li")].indexOf(hit as HTMLLIElement);
+    expect(top).toBeGreaterThanOrEqual(messages.scrollTop);
+    expect(top + 100).toBeLessThanOrEqual(messages.scrollTop + messages.clientHeight);
+  });
+
   it("says when nothing matches, and when the phone is not connected", async () => {
     await start(async (host) => {
       await host.host.receive("+15550100100", "hello");
