@@ -166,17 +166,26 @@ function NewConversation(props: {
   );
 }
 
-/** The sidebar's scrolling lists; near the end, the next page of conversations is asked for. */
-function SidebarLists(props: { client: Client; list: ListState; version: number; children: ComponentChildren }) {
-  const { client, list, version, children } = props;
+/**
+ * The sidebar's scrolling lists; near the end, the next page of conversations is
+ * asked for (not while `paging` is off: a search filters what is paged).
+ */
+function SidebarLists(props: {
+  client: Client;
+  list: ListState;
+  paging: boolean;
+  version: number;
+  children: ComponentChildren;
+}) {
+  const { client, list, paging, version, children } = props;
   const scroller = useRef<HTMLDivElement | null>(null);
   const more = (): void => {
     const el = scroller.current;
-    if (el === null || list === "complete") return;
+    if (el === null || list === "complete" || (!paging && list !== "unpaged")) return;
     if (list === "unpaged" || el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_END) client.need({ kind: "list" });
   };
   // Also when the list does not fill the panel yet, and after every page.
-  useLayoutEffect(more, [client, list, version]);
+  useLayoutEffect(more, [client, list, paging, version]);
   return <div class="lists" ref={scroller} onScroll={more}>{children}</div>;
 }
 
@@ -279,7 +288,7 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
               onInput={(e) => setQuery(e.currentTarget.value)}
             />
           </div>
-          <SidebarLists client={client} list={snapshot.list} version={state.version}>
+          <SidebarLists client={client} list={snapshot.list} paging={!searching} version={state.version}>
             <ul class="conversations" aria-label="Conversations">
               {pendingNumbers.filter((n) => query === "" || n.includes(query.trim())).map((number) => (
                 <li key={`n${number}`} aria-label={`${number}, not sent yet`}>

@@ -125,6 +125,15 @@ describe("the conversation list", () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(conversationItems()).toHaveLength(50); // not scrolled: nothing more asked
     const lists = root.querySelector(".lists")!;
+    // While searching, the list is filtered: its end is no reason to page more.
+    const search = byLabel<HTMLInputElement>("Search")!;
+    type(search, "+15550100119");
+    await until(() => conversationItems().length === 1);
+    scroll(lists, 0);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(w.host.received.filter((m) => m.t === "convs")).toHaveLength(1);
+    type(search, "");
+    await until(() => conversationItems().length === 50);
     scroll(lists, 4100);
     await until(() => conversationItems().length === 100, 3000, "the second page");
     scroll(lists, 9100);
