@@ -8,6 +8,7 @@ import click
 
 from textport.cli.common import data_option, run, setup_logging, until_signalled
 from textport.host.daemon import Host, HostSettings
+from textport.transports import config
 
 
 async def serve_until_stopped(host: Host) -> None:
@@ -22,9 +23,36 @@ async def serve_until_stopped(host: Host) -> None:
 @click.command()
 @data_option
 @click.option("--relay", help="The relay's URL, e.g. wss://relay.example/v1 (kept for next time).")
+@click.option(
+    "--transport",
+    type=click.Choice(config.TRANSPORTS),
+    default="sim",
+    show_default=True,
+    help="The SMS source (docs/transports.md).",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="A TOML file with the transport's settings, e.g. [gammu] device (docs/transports.md).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
 @run
-async def host(data: Path, relay: str | None, verbose: bool) -> None:
-    """Run the host: store, outbox and the connection to the relay (sim carrier)."""
+async def host(
+    data: Path, relay: str | None, transport: str, config_file: Path | None, verbose: bool
+) -> None:
+    """Run the host: store, outbox, the SMS source and the connection to the relay."""
     setup_logging(verbose)
-    await serve_until_stopped(Host(HostSettings(data=data, relay=relay, seed=False)))
+    settings = config.load(config_file)
+    await serve_until_stopped(
+        Host(
+            HostSettings(
+                data=data,
+                relay=relay,
+                seed=False,
+                transport=transport,
+                config=settings,
+                text_ttl=settings.text_ttl,
+            )
+        )
+    )

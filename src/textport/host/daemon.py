@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from textport.errors import TextportError
 from textport.host import pairing
@@ -28,16 +28,16 @@ from textport.protocol import derive
 from textport.protocol import messages as wire
 from textport.protocol.pairing import PairingOffer
 from textport.store.attachments import AttachmentFiles
-from textport.store.db import connect
+from textport.store.db import connect, transaction
 from textport.store.store import Device, Store
-from textport.transports.base import Incoming, Transport
-from textport.transports.sim import SimCarrier, SimSettings
+from textport.transports import config as transport_config
+from textport.transports.base import Incoming, ReportState, Transport
+from textport.transports.sim import SimSettings
 from textport.transports.sim_history import seed_history
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TEXT_TTL = 24 * 3600.0
-"""A text not handed to the network within a day fails as expired."""
+DEFAULT_TEXT_TTL = transport_config.DEFAULT_TEXT_TTL
 
 
 @dataclass
@@ -51,16 +51,28 @@ class HostSettings:
     sim: SimSettings = field(default_factory=SimSettings)
     seed: bool = True
     """Write the simulated carrier's demo history into an empty store."""
+    transport: str = "sim"
+    """Which SMS source: one of :data:`textport.transports.config.TRANSPORTS`."""
+    config: transport_config.Config = field(default_factory=transport_config.Config)
+    """The config file's settings (``--config``): the transport's table among them."""
 
 
 class Host:
-    def __init__(self, settings: HostSettings, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        settings: HostSettings,
+        clock: Callable[[], float] = time.time,
+        transport: Transport | None = None,
+    ) -> None:
+        """``transport`` replaces the one ``settings`` name (tests)."""
         self.settings = settings
         self._clock = clock
         self.identity: HostIdentity = load_identity(settings.data, relay=settings.relay)
+        self.transport: Transport = transport or transport_config.open_transport(
+            settings.transport, settings.config, data=settings.data, clock=clock, sim=settings.sim
+        )
         self.store = Store(connect(settings.data / "textport.db"), clock)
         self.files = AttachmentFiles(settings.data / "attachments")
-        self.transport: Transport = SimCarrier(settings.data / "sim", settings.sim, clock)
         self.relay = RelayLink(
             self.identity,
             devices=self.store.devices,
@@ -180,15 +192,29 @@ class Host:
     # ------------------------------------------------------------ transport sink
 
     def incoming(self, sms: Incoming) -> None:
-        if self.store.add_incoming(sms.sender, sms.body, sms.at_ms, sms.source_id, sms.name):
+        """Commit ``sms``; the transport deletes it from the device once this returns."""
+        with transaction(self.store.db):
+            msg_id = self.store.add_incoming(
+                sms.sender, sms.body, sms.at_ms, sms.source_id, sms.name
+            )
+            if msg_id is not None and sms.partial:
+                # Until the store has a column of its own for it: a received text's reason
+                # says what is missing, in the same transaction.
+                self.store.set_state(msg_id, "received", partial_reason(sms))
+        if msg_id is not None:
             self.changed()
 
-    def report(
-        self, carrier_ref: str, state: Literal["delivered", "failed"], reason: str | None
-    ) -> None:
+    def report(self, carrier_ref: str, state: ReportState, reason: str | None) -> None:
         msg_id = self.store.by_carrier_ref(carrier_ref)
         if msg_id is None:
             log.warning("a delivery report for a text this host does not know")
             return
         self.store.set_state(msg_id, state, reason)
         self.changed()
+
+
+def partial_reason(sms: Incoming) -> str:
+    """What a person is told about a text that came in without some of its parts."""
+    missing = ", ".join(str(number) for number in sms.missing)
+    noun = "Part" if len(sms.missing) == 1 else "Parts"
+    return f"{noun} {missing} of {sms.parts} of this text never arrived: it is shown incomplete."

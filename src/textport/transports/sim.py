@@ -62,7 +62,9 @@ class SimSettings:
 
 class SimCarrier(Transport):
     name = "sim"
-    capabilities = Capabilities(delivery_reports=True, mms=False, max_parts=10)
+    capabilities = Capabilities(
+        delivery_reports=True, mms=False, max_parts=10, dual_sim=False, incoming="events"
+    )
 
     def __init__(
         self,

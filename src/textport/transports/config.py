@@ -1,0 +1,105 @@
+"""Choosing and configuring a transport: ``textport host --transport NAME --config FILE``.
+
+The config file is TOML. ``[host]`` holds what every transport shares; each transport
+reads its own table (``[gammu]``). docs/transports.md documents every key, and a test
+fails when one is not.
+
+```toml
+[host]
+region = "GB"          # how national numbers (07700 900123) are read
+text_ttl = 86400       # seconds a text may wait for the network before it fails
+
+[gammu]
+device = "/dev/ttyUSB0"
+connection = "at"
+```
+"""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from textport import numbers
+from textport.errors import ConfigError
+from textport.transports.base import Transport
+from textport.transports.gammu import GammuSettings, GammuTransport
+from textport.transports.sim import SimCarrier, SimSettings
+
+TRANSPORTS: Final = ("sim", "gammu")
+MAX_CONFIG_BYTES: Final = 1 << 20
+HOST_KEYS: Final[dict[str, type | tuple[type, ...]]] = {"region": str, "text_ttl": (int, float)}
+DEFAULT_TEXT_TTL: Final = 24 * 3600.0
+"""A text not handed to the network within a day fails as expired."""
+
+
+@dataclass(frozen=True)
+class Config:
+    region: str = "US"
+    text_ttl: float = DEFAULT_TEXT_TTL
+    tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    """Each transport's own table, by name."""
+
+
+def load(path: Path | None) -> Config:
+    """Read and check a config file; no file is the defaults."""
+    if path is None:
+        return Config()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file {path}: {exc.strerror}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"the config file {path} is over 1 MiB: is it the right file?")
+    try:
+        doc = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"the config file {path} is not valid TOML: {exc}") from None
+    return parse(doc)
+
+
+def parse(doc: Mapping[str, Any]) -> Config:
+    for name, table in doc.items():
+        if name != "host" and name not in TRANSPORTS:
+            raise ConfigError(f"the config has a table [{name}] textport does not know")
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"[{name}] in the config must be a table")
+    host = doc.get("host", {})
+    for key, value in host.items():
+        kind = HOST_KEYS.get(key)
+        if kind is None:
+            raise ConfigError(f"[host] has no setting {key!r}: see docs/transports.md")
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ConfigError(f"[host] {key} has the wrong type: see docs/transports.md")
+    region = numbers.check_region(host.get("region", "US"))
+    text_ttl = float(host.get("text_ttl", DEFAULT_TEXT_TTL))
+    if not 60 <= text_ttl <= 30 * 86400:
+        raise ConfigError("[host] text_ttl is 60 seconds to 30 days")
+    tables = {name: table for name, table in doc.items() if name != "host"}
+    return Config(region, text_ttl, tables)
+
+
+def open_transport(
+    name: str,
+    config: Config,
+    *,
+    data: Path,
+    clock: Callable[[], float] = time.time,
+    sim: SimSettings | None = None,
+) -> Transport:
+    """The transport called ``name``, configured from ``config`` (not started yet)."""
+    if name == "sim":
+        return SimCarrier(data / "sim", sim, clock)
+    if name == "gammu":
+        table = config.tables.get("gammu")
+        if table is None:
+            raise ConfigError(
+                "--transport gammu needs a config file with a [gammu] table "
+                "(--config FILE; docs/transports.md shows one)"
+            )
+        return GammuTransport(GammuSettings.from_table(table, config.region), clock)
+    raise ConfigError(f"no transport {name!r}: choose one of {', '.join(TRANSPORTS)}")
