@@ -1,0 +1,84 @@
+"""The config file and the choice of transport."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from textport.cli.main import cli
+from textport.errors import ConfigError
+from textport.transports import config
+from textport.transports.gammu import GammuTransport
+from textport.transports.sim import SimCarrier
+
+
+def test_no_file_is_the_defaults() -> None:
+    assert config.load(None) == config.Config()
+
+
+def test_a_gammu_config(tmp_path: Path) -> None:
+    path = tmp_path / "textport.toml"
+    path.write_text(
+        '[host]\nregion = "gb"\ntext_ttl = 3600\n\n'
+        '[gammu]\ndevice = "/dev/ttyUSB2"\nmax_parts = 4\ndelivery_reports = false\n'
+    )
+    loaded = config.load(path)
+    assert (loaded.region, loaded.text_ttl) == ("GB", 3600.0)
+    transport = config.open_transport("gammu", loaded, data=tmp_path)
+    assert isinstance(transport, GammuTransport)
+    assert transport.settings.region == "GB"
+    caps = transport.capabilities
+    assert (caps.max_parts, caps.delivery_reports, caps.incoming, caps.mms) == (
+        4,
+        False,
+        "polling",
+        False,
+    )
+
+
+def test_sim_needs_no_config(tmp_path: Path) -> None:
+    transport = config.open_transport("sim", config.Config(), data=tmp_path)
+    assert isinstance(transport, SimCarrier)
+    assert transport.capabilities.incoming == "events"
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("[host\n", "not valid TOML"),
+        ("[modem]\n", "does not know"),
+        ("host = 3\n", "must be a table"),
+        ("[host]\ncolour = 'red'\n", "no setting 'colour'"),
+        ("[host]\nregion = 'XX'\n", "not a region"),
+        ("[host]\ntext_ttl = 1\n", "text_ttl"),
+        ("[host]\ntext_ttl = true\n", "wrong type"),
+    ],
+)
+def test_bad_files(tmp_path: Path, text: str, match: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=match):
+        config.load(path)
+
+
+def test_missing_file_and_missing_table(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read"):
+        config.load(tmp_path / "nope.toml")
+    with pytest.raises(ConfigError, match=r"needs a config file with a \[gammu\] table"):
+        config.open_transport("gammu", config.Config(), data=tmp_path)
+    with pytest.raises(ConfigError, match="no transport"):
+        config.open_transport("carrier-pigeon", config.Config(), data=tmp_path)
+
+
+def test_host_command_says_what_is_wrong(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["host", "--data", str(tmp_path), "--relay", "ws://127.0.0.1:9/v1", "--transport", "gammu"],
+    )
+    assert result.exit_code == 1
+    assert "needs a config file with a [gammu] table" in result.output
+    help_text = CliRunner().invoke(cli, ["host", "--help"]).output
+    assert "--transport [sim|gammu]" in help_text
+    assert "--config FILE" in help_text

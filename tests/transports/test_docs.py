@@ -1,0 +1,37 @@
+"""docs/transports.md cannot drift: every transport, setting and option is in it."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from pathlib import Path
+
+from textport.transports import config
+from textport.transports.gammu import GammuSettings
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "transports.md").read_text()
+
+
+def _settings(after: str) -> set[str]:
+    start = DOC.index(after)
+    table = DOC[start:].split("\n\n", 2)[1]
+    return set(re.findall(r"^\| `([a-z_]+)` \|", table, re.M))
+
+
+def test_every_transport_has_a_section() -> None:
+    for name in config.TRANSPORTS:
+        assert f"## `{name}`" in DOC, name
+
+
+def test_every_host_setting_is_documented() -> None:
+    assert _settings("## `[host]`") == set(config.HOST_KEYS)
+
+
+def test_every_gammu_setting_is_documented() -> None:
+    fields = {field.name for field in dataclasses.fields(GammuSettings)} - {"region"}
+    assert _settings("### Settings") == fields
+
+
+def test_the_options_are_documented() -> None:
+    assert "--transport" in DOC
+    assert "--config FILE" in DOC
