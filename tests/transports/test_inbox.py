@@ -178,3 +178,23 @@ def test_run_keeps_polling_after_a_device_error() -> None:
 
     asyncio.run(scenario())
     assert [sms.body for sms in store.texts.values()] == ["hi"]
+
+
+def test_run_keeps_polling_after_a_store_error() -> None:
+    device, store, inbox, _journal, _clock = make()
+    device.put(Part("+15550100", "hi", T0, "s"))
+    store.broken = True
+
+    async def scenario() -> None:
+        task = asyncio.create_task(inbox.run(store, 0.01))
+        await asyncio.sleep(0.05)
+        assert "s" in device.stored, "not stored, so not deleted"
+        store.broken = False
+        for _ in range(200):
+            await asyncio.sleep(0.01)
+            if not device.stored:
+                break
+        task.cancel()
+
+    asyncio.run(scenario())
+    assert [sms.body for sms in store.texts.values()] == ["hi"]

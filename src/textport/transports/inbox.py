@@ -111,8 +111,8 @@ class Inbox(Generic[H]):
         return handed
 
     async def run(self, sink: Sink, interval: float) -> None:
-        """Poll every ``interval`` seconds until cancelled; a failed round is logged and
-        tried again (the texts stay on the device)."""
+        """Poll every ``interval`` seconds until cancelled; a failed round (the device, or
+        the store) is logged once and tried again: the texts stay on the device."""
         failing = False
         while True:
             try:
@@ -120,6 +120,10 @@ class Inbox(Generic[H]):
             except TransportError as exc:
                 if not failing:
                     log.warning("reading received texts failed: %s", exc.message)
+                failing = True
+            except Exception:  # the store refused: the texts stay on the device
+                if not failing:
+                    log.exception("storing received texts failed")
                 failing = True
             else:
                 if failing:
