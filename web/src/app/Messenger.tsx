@@ -21,6 +21,26 @@ import { Thread } from "./Thread";
 
 /** How close to the end of the conversation list (px) asks for its next page. */
 const NEAR_END = 200;
+/** This tab's open conversation (sessionStorage), so a reload shows it again from the cache. */
+const OPEN_KEY = "textport:open";
+
+function remembered(): number | null {
+  try {
+    const id = Number(sessionStorage.getItem(OPEN_KEY) ?? "");
+    return Number.isSafeInteger(id) && id > 0 ? id : null;
+  } catch {
+    return null; // storage refused (e.g. some private modes): nothing to restore
+  }
+}
+
+function remember(conv: number | null): void {
+  try {
+    if (conv === null) sessionStorage.removeItem(OPEN_KEY);
+    else sessionStorage.setItem(OPEN_KEY, String(conv));
+  } catch {
+    // storage refused: a reload opens the list only
+  }
+}
 
 export type Selection =
   /** A conversation; `hit`: the `[at, id]` of a search hit to show in it. */
@@ -197,6 +217,22 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
   const snapshot = useSnapshot(client, selectedConv, hit, state.version);
   const now = useNow(60_000);
   const { conversations, outbox } = snapshot;
+
+  // After a reload, the conversation this tab had open opens again, from the cache.
+  const [restore] = useState(remembered);
+  const restored = useRef(false);
+  useEffect(() => {
+    if (restored.current || !snapshot.current) return;
+    restored.current = true;
+    if (restore !== null && selection === null && conversations.some((c) => c.id === restore)) {
+      setSelection({ kind: "conv", id: restore, hit: null });
+    } else {
+      remember(selectedConv);
+    }
+  }, [snapshot.current, conversations]);
+  useEffect(() => {
+    if (restored.current) remember(selectedConv);
+  }, [selectedConv]);
 
   // A pending thread to a number becomes its conversation once the host has it.
   useEffect(() => {

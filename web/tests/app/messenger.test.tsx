@@ -66,6 +66,7 @@ async function start(paired: boolean, hostOnline = true): Promise<void> {
 }
 
 beforeEach(() => {
+  sessionStorage.clear(); // no conversation left open by an earlier test
   root = document.createElement("div");
   document.body.append(root);
 });
