@@ -621,7 +621,11 @@ def test_no_plaintext_crosses_the_relay(tmp_path: Path) -> None:
     assert words.search("a text to bo today") is not None  # the word search is not blind
 
     # ---- ciphertext does not compress, as any plaintext structure would.
-    payloads = [f.payload for _, _, _, f in decoded if isinstance(f, frames.DataFrame)]
+    # Each payload crosses twice (the sender's socket, the receiver's): count it once, or
+    # zlib finds the copy within its window and a small recording "compresses".
+    payloads = list(
+        dict.fromkeys(f.payload for _, _, _, f in decoded if isinstance(f, frames.DataFrame))
+    )
     for payload in payloads:
         if len(payload) >= 256:
             assert len(zlib.compress(payload, 9)) >= 0.95 * len(payload)
