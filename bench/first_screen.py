@@ -63,6 +63,7 @@ import aiohttp
 from aiohttp import web
 
 from store import generate, records  # bench/store.py
+from store import report as store_report
 from textport.client import Credentials, Device
 from textport.host.identity import HostIdentity
 from textport.host.relay_link import RelayLink
@@ -102,21 +103,7 @@ PINNING = len(os.sched_getaffinity(0)) >= 2
 
 
 def report(metric: str, value: float, unit: str, baseline: float, goal: float | None) -> None:
-    print(
-        json.dumps(
-            {
-                "bench": "first_screen",
-                "metric": metric,
-                "value": round(value, 4),
-                "unit": unit,
-                "baseline": round(baseline, 4),
-                "ratio": round(value / baseline, 3) if baseline else None,
-                "goal": goal,
-                "met": None if goal is None else value <= goal,
-            }
-        ),
-        flush=True,
-    )
+    store_report(metric, value, unit, baseline, goal, bench="first_screen")
 
 
 def note(text: str) -> None:

@@ -196,11 +196,20 @@ def percentiles(ours: Timed, base: Timed, rounds: int) -> tuple[Percentiles, Per
     ]  # type: ignore[return-value]
 
 
-def report(metric: str, value: float, unit: str, baseline: float, goal: float | None) -> None:
+def report(
+    metric: str,
+    value: float,
+    unit: str,
+    baseline: float,
+    goal: float | None,
+    bench: str = "store",
+) -> None:
+    """One figure as a JSON line; ``goal`` bounds the value itself (bench/first_screen.py
+    prints its figures through this too)."""
     print(
         json.dumps(
             {
-                "bench": "store",
+                "bench": bench,
                 "metric": metric,
                 "value": round(value, 4),
                 "unit": unit,
