@@ -80,5 +80,5 @@ def test_host_command_says_what_is_wrong(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "needs a config file with a [gammu] table" in result.output
     help_text = CliRunner().invoke(cli, ["host", "--help"]).output
-    assert "--transport [sim|gammu]" in help_text
+    assert "--transport [sim|gammu|smpp|modemmanager|termux]" in " ".join(help_text.split())
     assert "--config FILE" in help_text

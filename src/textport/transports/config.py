@@ -17,6 +17,7 @@ connection = "at"
 
 from __future__ import annotations
 
+import importlib
 import time
 import tomllib
 from collections.abc import Callable, Mapping
@@ -27,10 +28,11 @@ from typing import Any, Final
 from textport import numbers
 from textport.errors import ConfigError
 from textport.transports.base import Transport
-from textport.transports.gammu import GammuSettings, GammuTransport
 from textport.transports.sim import SimCarrier, SimSettings
 
-TRANSPORTS: Final = ("sim", "gammu")
+TRANSPORTS: Final = ("sim", "gammu", "smpp", "modemmanager", "termux")
+NEEDS_TABLE: Final = frozenset({"gammu", "smpp", "modemmanager"})
+"""Transports that cannot start without their own table in the config file."""
 MAX_CONFIG_BYTES: Final = 1 << 20
 HOST_KEYS: Final[dict[str, type | tuple[type, ...]]] = {"region": str, "text_ttl": (int, float)}
 DEFAULT_TEXT_TTL: Final = 24 * 3600.0
@@ -94,12 +96,16 @@ def open_transport(
     """The transport called ``name``, configured from ``config`` (not started yet)."""
     if name == "sim":
         return SimCarrier(data / "sim", sim, clock)
-    if name == "gammu":
-        table = config.tables.get("gammu")
-        if table is None:
-            raise ConfigError(
-                "--transport gammu needs a config file with a [gammu] table "
-                "(--config FILE; docs/transports.md shows one)"
-            )
-        return GammuTransport(GammuSettings.from_table(table, config.region), clock)
-    raise ConfigError(f"no transport {name!r}: choose one of {', '.join(TRANSPORTS)}")
+    if name not in TRANSPORTS:
+        raise ConfigError(f"no transport {name!r}: choose one of {', '.join(TRANSPORTS)}")
+    table = config.tables.get(name)
+    if table is None and name in NEEDS_TABLE:
+        raise ConfigError(
+            f"--transport {name} needs a config file with a [{name}] table "
+            "(--config FILE; docs/transports.md shows one)"
+        )
+    # Imported by name: each source's library (python-gammu, dbus-fast) is an optional
+    # extra, and every source module has the same ``from_config``.
+    module = importlib.import_module(f"textport.transports.{name}")
+    opened: Transport = module.from_config(table or {}, config.region, clock)
+    return opened

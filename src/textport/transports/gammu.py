@@ -527,3 +527,10 @@ def _import_gammu() -> Any:
 def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.error("the Gammu inbox stopped: %r", task.exception())
+
+
+def from_config(
+    table: Mapping[str, Any], region: str, clock: Callable[[], float] = time.time
+) -> GammuTransport:
+    """The transport for ``--transport gammu``: its ``[gammu]`` table read in ``region``."""
+    return GammuTransport(GammuSettings.from_table(table, region), clock)
