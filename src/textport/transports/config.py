@@ -105,7 +105,9 @@ def open_transport(
             "(--config FILE; docs/transports.md shows one)"
         )
     # Imported by name: each source's library (python-gammu, dbus-fast) is an optional
-    # extra, and every source module has the same ``from_config``.
+    # extra, and every source module has the same ``from_config``. One that keeps state
+    # of its own beside the store (termux: what it handed over) says so with USES_DATA.
     module = importlib.import_module(f"textport.transports.{name}")
-    opened: Transport = module.from_config(table or {}, config.region, clock)
+    extra = {"data": data} if getattr(module, "USES_DATA", False) else {}
+    opened: Transport = module.from_config(table or {}, config.region, clock, **extra)
     return opened

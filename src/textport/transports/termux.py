@@ -1,0 +1,593 @@
+"""``termux``: the Android phone textport runs on, through Termux:API.
+
+textport runs in Termux on the phone; the Termux:API app reads and sends its SMS, and
+its two commands are all this transport calls: ``termux-sms-list`` and
+``termux-sms-send``. Every call is a subprocess with a timeout (Termux:API hangs when
+its app is missing, or on some Android 14 phones), in its own process group, killed
+whole when it overruns.
+
+- **Receiving** polls, because Termux:API has no incoming event (its app holds
+  ``READ_SMS`` and ``SEND_SMS`` but no ``RECEIVE_SMS``). Each round pages the inbox
+  newest first, ``termux-sms-list -t inbox -l LIMIT -o OFFSET`` (Android sorts by
+  ``date DESC``, then applies offset and limit; Termux:API prints each page oldest
+  first, so the order is ours to restore), until a page holds a text handed over
+  before or the inbox ends. What is new is handed over oldest first. Only the flags of
+  both the old and the 2025 script are used, so either works.
+- **What was handed over is remembered, because nothing is deleted.** The phone's inbox
+  is the user's own messaging history (their SMS app keeps showing it), so the
+  commit-then-delete order of :class:`~textport.transports.inbox.Inbox` does not apply.
+  Instead each text has a key: the provider's ``_id`` plus a digest of its address,
+  date and body (an ``_id`` is reused when the newest row is deleted, so the id alone
+  could hide a new text). The keys handed over are kept in ``termux-seen.json`` in the
+  host's data folder (the newest :data:`MAX_SEEN`, written atomically after each round
+  and every :data:`SAVE_EVERY` texts): a restart, or a long stop, pages back to exactly
+  where the last round ended, so nothing is missed. The same key is the text's
+  ``source_id``, so a crash after the store's commit and before the file's write hands a
+  text over again and the store keeps it once: nothing is stored twice. Without the
+  file (the first start) the newest ``backfill`` texts are taken and the rest of the
+  inbox is left to ``textport import``.
+- **Sending** is ``termux-sms-send -n NUMBER[,NUMBER…] [-s SLOT]`` with the body on
+  stdin (as an argument it would show in the phone's process list, and the script pipes
+  it to the app anyway). Android splits it; Termux:API trims it and passes no sent or
+  delivery intents, so it reports nothing: a text that left is ``sent`` and stays so.
+- **Errors**: a missing command, a permission not granted or a command that hangs are
+  transient (fixed on the phone, then retried). A send that timed out is permanent:
+  the app may have sent it, and a retry could send it twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import itertools
+import json
+import logging
+import os
+import re
+import signal
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from textport import numbers
+from textport.errors import ConfigError, TransportError
+from textport.transports import gsm
+from textport.transports.base import Capabilities, Incoming, Sink, Transport
+
+log = logging.getLogger(__name__)
+
+STATE_FILE: Final = "termux-seen.json"
+MAX_SEEN: Final = 20_000
+"""Keys of handed-over texts remembered at most (at least 2 pages are always kept)."""
+SAVE_EVERY: Final = 100
+"""During a long round (a flood), the keys are written after this many texts too."""
+MAX_OUTPUT: Final = 64 << 20
+"""Bytes a command may print at most; more is refused, not parsed."""
+MAX_NAME: Final = 100
+UNKNOWN_SENDER: Final = "Unknown"
+_NUMBER: Final = re.compile(r"\+?[0-9]{1,20}")
+_USAGE: Final = ("illegal option", "unsupported type", "no recipient", "too many arguments")
+"""What the scripts print when called wrongly (a version textport does not know)."""
+
+# ------------------------------------------------------------ settings
+
+
+@dataclass(frozen=True)
+class TermuxSettings:
+    """The ``[termux]`` table of the config file (docs/transports.md lists each key)."""
+
+    list_command: str = "termux-sms-list"
+    """A name on PATH or a path; tests point it at a fake."""
+    send_command: str = "termux-sms-send"
+    poll_interval: float = 5.0
+    list_limit: int = 100
+    """Texts asked for in one ``termux-sms-list`` call (one page)."""
+    sim_slot: int | None = None
+    """The SIM slot texts are sent from (0 is the first); None is Android's default SIM."""
+    timeout: float = 30.0
+    """Seconds one command may take before it is killed."""
+    backfill: int = 0
+    """Texts already in the inbox at the first start that are taken (newest first)."""
+    max_parts: int = 10
+    region: str = "US"
+
+    @classmethod
+    def from_table(cls, table: Mapping[str, Any], region: str = "US") -> TermuxSettings:
+        known: dict[str, type | tuple[type, ...]] = {
+            "list_command": str,
+            "send_command": str,
+            "poll_interval": (int, float),
+            "list_limit": int,
+            "sim_slot": int,
+            "timeout": (int, float),
+            "backfill": int,
+            "max_parts": int,
+        }
+        for key, value in table.items():
+            if key not in known:
+                raise ConfigError(f"[termux] has no setting {key!r}: see docs/transports.md")
+            kind = known[key]
+            if not isinstance(value, kind) or isinstance(value, bool):
+                raise ConfigError(f"[termux] {key} has the wrong type: see docs/transports.md")
+        for key in ("list_command", "send_command"):
+            if key in table and not table[key].strip():
+                raise ConfigError(f"[termux] {key} is empty")
+        settings = cls(**dict(table), region=numbers.check_region(region))
+        checks = (
+            (0.05 <= settings.poll_interval <= 3600, "poll_interval is 0.05 to 3600 seconds"),
+            (1 <= settings.list_limit <= 1000, "list_limit is 1 to 1000"),
+            (settings.sim_slot is None or 0 <= settings.sim_slot <= 7, "sim_slot is 0 to 7"),
+            (0.5 <= settings.timeout <= 600, "timeout is 0.5 to 600 seconds"),
+            (0 <= settings.backfill <= 100_000, "backfill is 0 to 100000"),
+            (1 <= settings.max_parts <= 255, "max_parts is 1 to 255"),
+        )
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(f"[termux] {message}")
+        return settings
+
+
+# ------------------------------------------------------------ the listing (no I/O)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One entry of ``termux-sms-list``'s JSON, as far as it was there."""
+
+    id: int | None
+    kind: str | None
+    """``type``: inbox, sent, draft, failed, outbox or "" (None when missing)."""
+    address: str
+    received: str
+    body: str
+    name: str | None = None
+
+    @property
+    def key(self) -> str:
+        """The same for this text read again; differs for any other text."""
+        digest = hashlib.sha256()
+        for value in (self.address, self.received, self.body):
+            digest.update(value.encode("utf-8", "surrogatepass") + b"\x00")
+        return f"{'-' if self.id is None else self.id}:{digest.hexdigest()[:20]}"
+
+
+def shown(output: bytes, limit: int = 120) -> str:
+    """A command's own words, safe to log: its first line, escaped and cut short."""
+    text = output.decode("utf-8", "replace").strip()
+    line = text.splitlines()[0] if text else ""
+    escaped = line.encode("unicode_escape").decode("ascii")
+    return escaped if len(escaped) <= limit else escaped[: limit - 1] + "…"
+
+
+def refusal(answer: Mapping[str, Any]) -> TransportError:
+    """Termux:API's ``{"error": …}`` (a permission not granted) as what to do."""
+    said = str(answer.get("error", ""))
+    advice = (
+        "Grant Termux:API its SMS and phone permissions (Android settings, Apps, "
+        "Termux:API, Permissions), then textport tries again"
+        if "permission" in said.lower()
+        else "Check the Termux:API app"
+    )
+    return TransportError(f"Termux:API refused: {shown(said.encode())}. {advice}.")
+
+
+def parse_listing(output: bytes) -> list[Listed]:
+    """``termux-sms-list``'s output as entries. Fields missing or of another type are
+    tolerated (entries that are not objects are skipped); output that is not a JSON
+    list raises :class:`TransportError` saying what to do. Never raises anything else.
+    """
+    if len(output) > MAX_OUTPUT:
+        raise TransportError("termux-sms-list printed over 64 MiB: lower list_limit")
+    try:
+        doc = json.loads(output)
+    except (ValueError, RecursionError):
+        said = shown(output)
+        if not said:
+            raise TransportError(
+                "termux-sms-list printed nothing: is the Termux:API app installed (from "
+                "F-Droid or GitHub, the same source as Termux) and up to date?"
+            ) from None
+        raise TransportError(
+            f"termux-sms-list did not print a list of texts but {said!r}: install the "
+            "Termux:API app and `pkg install termux-api`, both up to date"
+        ) from None
+    if isinstance(doc, dict) and "error" in doc:
+        raise refusal(doc)
+    if not isinstance(doc, list):
+        raise TransportError(
+            "termux-sms-list printed JSON that is not a list of texts: is termux-api up to "
+            "date (`pkg upgrade termux-api`)?"
+        )
+    return [entry for item in doc if (entry := _entry(item)) is not None]
+
+
+def _entry(item: object) -> Listed | None:
+    if not isinstance(item, dict):
+        return None
+    raw_id = item.get("_id")
+    ident = raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) else None
+    address = item.get("address", item.get("number"))
+    kind, name = item.get("type"), item.get("sender")
+    return Listed(
+        id=ident,
+        kind=kind if isinstance(kind, str) else None,
+        address=address if isinstance(address, str) else "",
+        received=_text(item.get("received")),
+        body=_text(item.get("body")),
+        name=name[:MAX_NAME] if isinstance(name, str) and name.strip() else None,
+    )
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def received_ms(received: str, now_ms: int) -> int:
+    """``received`` (``yyyy-MM-dd HH:mm:ss``, the phone's local time, which is ours: the
+    host runs on the phone) in ms, or now when it is missing or implausible."""
+    try:
+        at = int(dt.datetime.strptime(received, "%Y-%m-%d %H:%M:%S").timestamp() * 1000)
+    except (ValueError, OverflowError, OSError):
+        return now_ms
+    if not 946_684_800_000 <= at <= now_ms + 86_400_000:  # 2000-01-01 .. tomorrow
+        return now_ms
+    return at
+
+
+# ------------------------------------------------------------ what was handed over
+
+
+@dataclass
+class Seen:
+    """The keys of texts handed over, oldest first, at most ``limit`` (no I/O)."""
+
+    limit: int = MAX_SEEN
+    keys: OrderedDict[str, None] = field(default_factory=OrderedDict)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.keys
+
+    def add(self, key: str) -> None:
+        self.keys[key] = None
+        self.keys.move_to_end(key)
+        while len(self.keys) > self.limit:
+            self.keys.popitem(last=False)
+
+    def dump(self) -> bytes:
+        return json.dumps({"version": 1, "seen": list(self.keys)}).encode()
+
+    @classmethod
+    def load(cls, raw: bytes, limit: int = MAX_SEEN) -> Seen:
+        """Raises ValueError when ``raw`` is not a file this class wrote."""
+        doc = json.loads(raw)
+        if not isinstance(doc, dict) or doc.get("version") != 1:
+            raise ValueError("not a version 1 file")
+        keys = doc.get("seen")
+        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+            raise ValueError("no list of keys")
+        seen = cls(limit)
+        for key in keys:
+            seen.add(key)
+        return seen
+
+
+# ------------------------------------------------------------ the transport
+
+
+@dataclass(frozen=True)
+class Ran:
+    returncode: int
+    stdout: bytes
+    stderr: bytes
+
+
+class TermuxTransport(Transport):
+    name = "termux"
+
+    def __init__(
+        self, settings: TermuxSettings, state: Path, clock: Callable[[], float] = time.time
+    ) -> None:
+        """``state`` is the file that remembers what was handed over (``termux-seen.json``
+        in the host's data folder)."""
+        self.settings = settings
+        self.capabilities = Capabilities(
+            delivery_reports=False,
+            mms=False,
+            max_parts=settings.max_parts,
+            dual_sim=settings.sim_slot is not None,
+            incoming="polling",
+        )
+        self._state = state
+        self._clock = clock
+        self._seen = Seen(max(MAX_SEEN, 2 * settings.list_limit))
+        self._first = True
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._sink: Sink | None = None
+        self._refs = itertools.count(1)
+
+    # ---------------------------------------------------------- lifecycle
+
+    async def start(self, sink: Sink) -> None:
+        """Load what was handed over and ask for the newest text once: a missing command
+        or a permission not granted stops the start, saying what to do."""
+        self._load()
+        await self._list(1, 0)
+        self._sink = sink
+        self._task = asyncio.create_task(self._run(sink), name="termux inbox")
+        self._task.add_done_callback(_log_failure)
+        log.info("Termux:API ready: polling the inbox every %gs", self.settings.poll_interval)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        self._sink = None
+
+    def _load(self) -> None:
+        try:
+            raw = self._state.read_bytes()
+        except FileNotFoundError:
+            self._first = True
+            return
+        except OSError as exc:
+            raise TransportError(f"cannot read {self._state}: {exc.strerror}") from None
+        try:
+            self._seen = Seen.load(raw, self._seen.limit)
+        except ValueError:
+            raise TransportError(
+                f"{self._state} is damaged: delete it to start again (the newest `backfill` "
+                "texts are then taken again; the store keeps each text once)"
+            ) from None
+        self._first = False
+
+    def _save(self) -> None:
+        """Write the keys atomically: a crash leaves the old file or the new one."""
+        temporary = self._state.with_name(self._state.name + ".tmp")
+        try:
+            with open(temporary, "wb") as file:
+                file.write(self._seen.dump())
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(temporary, self._state)
+        except OSError as exc:
+            raise TransportError(f"cannot write {self._state}: {exc.strerror}") from None
+
+    # ---------------------------------------------------------- receiving
+
+    async def poll(self) -> int:
+        """One round now (tests; it also runs every poll_interval): returns how many
+        texts were handed over. Rounds never overlap."""
+        if self._sink is None:
+            raise TransportError("the Termux transport is not started")
+        async with self._lock:
+            return await self._poll(self._sink)
+
+    async def _run(self, sink: Sink) -> None:
+        failing = False
+        while True:
+            try:
+                async with self._lock:
+                    await self._poll(sink)
+            except TransportError as exc:
+                if not failing:
+                    log.warning("reading received texts failed: %s", exc.message)
+                failing = True
+            except Exception:  # the store refused: the texts are offered again
+                if not failing:
+                    log.exception("storing received texts failed")
+                failing = True
+            else:
+                if failing:
+                    log.info("reading received texts works again")
+                failing = False
+            await asyncio.sleep(self.settings.poll_interval)
+
+    async def _poll(self, sink: Sink) -> int:
+        fresh = await self._unseen()
+        now_ms = int(self._clock() * 1000)
+        if self._first:
+            taken = fresh[: self.settings.backfill]
+            for entry in fresh[len(taken) :]:
+                self._seen.add(entry.key)
+            if len(fresh) > len(taken):
+                log.info(
+                    "first start: %d texts already on the phone are left to textport import",
+                    len(fresh) - len(taken),
+                )
+            fresh = taken
+        handed = 0
+        try:
+            for entry in reversed(fresh):  # oldest first
+                sink.incoming(self._incoming(entry, now_ms))
+                self._seen.add(entry.key)
+                handed += 1
+                if handed % SAVE_EVERY == 0:
+                    self._save()
+        finally:
+            if handed or self._first:
+                self._save()
+                self._first = False
+        return handed
+
+    async def _unseen(self) -> list[Listed]:
+        """Inbox texts not handed over yet, newest first: pages until one holds a text
+        handed over before, or the inbox ends (at the first start: until ``backfill``)."""
+        limit, offset = self.settings.list_limit, 0
+        fresh: list[Listed] = []
+        while True:
+            page = await self._list(limit, offset)
+            new = [entry for entry in page if entry.key not in self._seen]
+            for entry in new:
+                if entry.kind in (None, "inbox"):
+                    fresh.append(entry)
+                else:  # not asked for: never handed over, and never paged past again
+                    self._seen.add(entry.key)
+            if len(page) < limit or len(new) < len(page):
+                break
+            if self._first and len(fresh) >= self.settings.backfill:
+                break
+            offset += limit
+        now_ms = int(self._clock() * 1000)
+        fresh.sort(key=lambda e: (received_ms(e.received, now_ms), e.id or 0), reverse=True)
+        return fresh
+
+    async def _list(self, limit: int, offset: int) -> list[Listed]:
+        command = self.settings.list_command
+        args = [command, "-t", "inbox", "-l", str(limit), "-o", str(offset)]
+        ran = await self._exec(args, b"")
+        if ran is None:
+            raise TransportError(
+                f"{command} did not answer within {self.settings.timeout:g} s: is the "
+                "Termux:API app installed, and allowed to run in the background (battery "
+                "optimisation off)?"
+            )
+        if ran.returncode != 0:
+            raise _failed(command, ran)
+        return parse_listing(ran.stdout)
+
+    def _incoming(self, entry: Listed, now_ms: int) -> Incoming:
+        written = numbers.as_written(entry.address, self.settings.region)
+        return Incoming(
+            sender=written if written is not None else UNKNOWN_SENDER,
+            body=entry.body,
+            at_ms=received_ms(entry.received, now_ms),
+            source_id=f"termux:{entry.key}",
+            name=entry.name,
+        )
+
+    # ---------------------------------------------------------- sending
+
+    async def submit(self, recipients: list[str], body: str) -> str:
+        for number in recipients:
+            if not _NUMBER.fullmatch(number):
+                raise TransportError(
+                    "Termux:API sends only to phone numbers (digits, with + for "
+                    "international ones).",
+                    permanent=True,
+                )
+        if not recipients:
+            raise TransportError("A text needs a recipient.", permanent=True)
+        text = body.strip()  # what Termux:API sends: it trims its input
+        if not text:
+            raise TransportError("Termux:API cannot send a text of only spaces.", permanent=True)
+        parts = len(gsm.segment(text).parts)
+        if parts > self.settings.max_parts:
+            raise TransportError(
+                f"This text needs {parts} SMS; this phone is set to send at most "
+                f"{self.settings.max_parts} (max_parts). Shorten it or split it.",
+                permanent=True,
+            )
+        command = self.settings.send_command
+        args = [command, "-n", ",".join(recipients)]
+        if self.settings.sim_slot is not None:
+            args += ["-s", str(self.settings.sim_slot)]
+        ran = await self._exec(args, text.encode())
+        if ran is None:
+            raise TransportError(
+                f"{command} did not finish within {self.settings.timeout:g} s. The phone may "
+                "or may not have sent it: check its messaging app, and send it again if "
+                "needed.",
+                permanent=True,
+            )
+        if ran.returncode != 0:
+            raise _failed(command, ran)
+        answer = ran.stdout.strip()
+        if answer:  # Termux:API prints nothing when it took the text
+            raise _answered(command, answer)
+        return f"termux:{int(self._clock() * 1000):x}:{next(self._refs)}"
+
+    # ---------------------------------------------------------- subprocesses
+
+    async def _exec(self, args: Sequence[str], stdin: bytes) -> Ran | None:
+        """Run a command; None when it overran its timeout (it is killed, with its
+        children). A command that cannot be started raises a transient error."""
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *args,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.PIPE,
+                start_new_session=True,
+            )
+        except FileNotFoundError:
+            raise TransportError(
+                f"{args[0]} was not found: run `pkg install termux-api` in Termux and install "
+                "the Termux:API app (F-Droid or GitHub, the same source as Termux)"
+            ) from None
+        except OSError as exc:
+            raise TransportError(f"cannot run {args[0]}: {exc.strerror}") from None
+        try:
+            stdout, stderr = await asyncio.wait_for(
+                process.communicate(stdin), self.settings.timeout
+            )
+        except TimeoutError:
+            _kill(process)
+            await process.wait()
+            return None
+        except BaseException:
+            _kill(process)
+            raise
+        return Ran(process.returncode or 0, stdout, stderr)
+
+
+def _kill(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+def _failed(command: str, ran: Ran) -> TransportError:
+    """A command that exited non-zero. Called wrongly (a version textport does not know)
+    is permanent; anything else, nothing was handed to Android: retried."""
+    said = shown(ran.stderr) or shown(ran.stdout)
+    if ran.returncode == 127:
+        return TransportError(
+            f"{command} could not start (exit 127): run `pkg install termux-api` in Termux"
+        )
+    if any(word in said.lower() for word in _USAGE):
+        return TransportError(
+            f"{command} refused how textport called it ({said!r}): update termux-api "
+            "(`pkg upgrade termux-api`).",
+            permanent=True,
+        )
+    return TransportError(f"{command} failed (exit {ran.returncode}): {said!r}")
+
+
+def _answered(command: str, answer: bytes) -> TransportError:
+    """Something printed by a send, which prints nothing when it worked."""
+    with contextlib.suppress(ValueError):
+        doc = json.loads(answer)
+        if isinstance(doc, dict) and "error" in doc:
+            return refusal(doc)  # nothing was sent: retried once the permission is granted
+    return TransportError(
+        f"{command} answered {shown(answer)!r} instead of nothing, so the text may not have "
+        "gone out: check the phone's messaging app, and send it again if needed.",
+        permanent=True,
+    )
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("the Termux inbox stopped: %r", task.exception())
+
+
+USES_DATA: Final = True
+""":func:`from_config` takes the host's data folder (``termux-seen.json`` is kept there)."""
+
+
+def from_config(
+    table: Mapping[str, Any],
+    region: str,
+    clock: Callable[[], float] = time.time,
+    *,
+    data: Path,
+) -> TermuxTransport:
+    """The transport for ``--transport termux``: its optional ``[termux]`` table."""
+    return TermuxTransport(TermuxSettings.from_table(table, region), data / STATE_FILE, clock)
