@@ -70,6 +70,19 @@ def test_a_version_1_database_is_migrated_with_its_data(tmp_path: Path) -> None:
     assert [m.msg_id for m in search(store.db, "hello")[0]] == [3]
 
 
+def test_a_partial_text_is_marked_with_the_parts_that_never_came(store: Store) -> None:
+    whole = store.add_incoming("+15550100", "all of it", 5, "s1", parts=3)
+    partial = store.add_incoming("+15550100", "end only", 6, "s2", parts=4, missing=(3, 1))
+    assert whole is not None and partial is not None
+    conv = store.db.execute("SELECT conv FROM messages WHERE id = ?", (whole,)).fetchone()[0]
+    records = {m.id: m for m in store.thread_page(conv, limit=10)}
+    assert (records[whole].parts, records[whole].missing) == (3, [])
+    assert (records[partial].parts, records[partial].missing) == (4, [1, 3])
+    assert records[partial].reason is None
+    with pytest.raises(sqlite3.IntegrityError):
+        store.add_incoming("+15550100", "no such part", 7, "s3", parts=300)
+
+
 def test_sort_keys_are_unique_and_in_time_order(store: Store) -> None:
     ids = [store.add_incoming("+15550100", f"t{i}", at, f"s{i}") for i, at in enumerate([9, 9, 3])]
     keys = [

@@ -33,7 +33,8 @@ def _rows(data: Path, where: str = "dir = 'in'") -> list[sqlite3.Row]:
     db.row_factory = sqlite3.Row
     try:
         return db.execute(
-            f"SELECT id, sender, body, state, reason, source_id FROM messages WHERE {where}"
+            f"SELECT id, sender, body, state, reason, source_id, parts, missing FROM messages "
+            f"WHERE {where}"
         ).fetchall()
     finally:
         db.close()
@@ -79,11 +80,11 @@ def test_single_multipart_and_partial_texts_reach_the_store(tmp_path: Path) -> N
     _run_host(data, phone, scenario)
     rows = {row["sender"]: row for row in _rows(data)}
     assert rows["+15550100"]["body"] == "Hello from a modem"
-    assert (rows[BO]["body"], rows[BO]["reason"]) == (LONG, None)
+    assert (rows[BO]["body"], rows[BO]["parts"], rows[BO]["missing"]) == (LONG, 3, None)
     partial = rows["+15550101"]
     assert partial["body"] == "".join(gsm.segment(LONG).parts[1:])
     assert partial["state"] == "received"
-    assert partial["reason"] == "Part 1 of 3 of this text never arrived: it is shown incomplete."
+    assert (partial["parts"], partial["missing"], partial["reason"]) == (3, "1", None)
 
 
 def test_a_flood_is_stored_completely_each_once(tmp_path: Path) -> None:

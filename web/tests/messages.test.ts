@@ -110,8 +110,8 @@ const PYTHON_CASES: readonly (readonly [string | Uint8Array, string])[] = [
   ["{\"t\":\"event\",\"event\":[]}", "bad_message"],
   ["{\"t\":\"event\",\"event\":{\"k\":\"status\",\"seq\":1,\"id\":1,\"state\":\"sent\",\"reason\":null,\"at\":1,\"k\":\"msg\"}}", "bad_message"],
   ["{\"t\":\"event\",\"event\":{\"k\":\"msg\",\"seq\":1,\"msg\":{\"id\":1,\"conv\":1,\"dir\":\"up\",\"peers\":[\"x\"],\"body\":\"\",\"at\":1,\"state\":\"sent\",\"reason\":null,\"cmid\":null}}}", "bad_message"],
-  ["{\"t\":\"event\",\"event\":{\"k\":\"msg\",\"seq\":1,\"msg\":{\"id\":1,\"conv\":1,\"dir\":\"in\",\"peers\":[\"ALPHA-1._ x\"],\"body\":\"\",\"at\":1,\"state\":\"sent\",\"reason\":null,\"cmid\":null}}}", "ok:{\"t\":\"event\",\"event\":{\"k\":\"msg\",\"seq\":1,\"msg\":{\"id\":1,\"conv\":1,\"dir\":\"in\",\"peers\":[\"ALPHA-1._ x\"],\"body\":\"\",\"at\":1,\"state\":\"sent\",\"reason\":null,\"cmid\":null,\"kind\":\"sms\",\"sender\":\"\",\"subject\":null,\"atts\":[]}}}"],
-  ["{\"t\":\"event\",\"event\":{\"k\":\"msg\",\"seq\":1,\"msg\":{\"id\":1,\"conv\":1,\"dir\":\"in\",\"peers\":[\"ALPHA-1._ xx\"],\"body\":\"\",\"at\":1,\"state\":\"sent\",\"reason\":null,\"cmid\":null}}}", "ok:{\"t\":\"event\",\"event\":{\"k\":\"msg\",\"seq\":1,\"msg\":{\"id\":1,\"conv\":1,\"dir\":\"in\",\"peers\":[\"ALPHA-1._ xx\"],\"body\":\"\",\"at\":1,\"state\":\"sent\",\"reason\":null,\"cmid\":null,\"kind\":\"sms\",\"sender\":\"\",\"subject\":null,\"atts\":[]}}}"],
+  ["{\"t\":\"event\",\"event\":{\"k\":\"msg\",\"seq\":1,\"msg\":{\"id\":1,\"conv\":1,\"dir\":\"in\",\"peers\":[\"ALPHA-1._ x\"],\"body\":\"\",\"at\":1,\"state\":\"sent\",\"reason\":null,\"cmid\":null}}}", "ok:{\"t\":\"event\",\"event\":{\"k\":\"msg\",\"seq\":1,\"msg\":{\"id\":1,\"conv\":1,\"dir\":\"in\",\"peers\":[\"ALPHA-1._ x\"],\"body\":\"\",\"at\":1,\"state\":\"sent\",\"reason\":null,\"cmid\":null,\"kind\":\"sms\",\"sender\":\"\",\"subject\":null,\"atts\":[],\"parts\":1,\"missing\":[]}}}"],
+  ["{\"t\":\"event\",\"event\":{\"k\":\"msg\",\"seq\":1,\"msg\":{\"id\":1,\"conv\":1,\"dir\":\"in\",\"peers\":[\"ALPHA-1._ xx\"],\"body\":\"\",\"at\":1,\"state\":\"sent\",\"reason\":null,\"cmid\":null}}}", "ok:{\"t\":\"event\",\"event\":{\"k\":\"msg\",\"seq\":1,\"msg\":{\"id\":1,\"conv\":1,\"dir\":\"in\",\"peers\":[\"ALPHA-1._ xx\"],\"body\":\"\",\"at\":1,\"state\":\"sent\",\"reason\":null,\"cmid\":null,\"kind\":\"sms\",\"sender\":\"\",\"subject\":null,\"atts\":[],\"parts\":1,\"missing\":[]}}}"],
   ["{\"t\":\"event\",\"event\":{\"k\":\"conv\",\"seq\":1,\"conv\":{\"id\":7,\"peers\":[],\"name\":null,\"last_at\":0,\"unread\":0}}}", "bad_message"],
   ["{\"t\":\"batch\",\"events\":[],\"more\":0}", "bad_message"],
   ["{\"t\":\"batch\",\"events\":\"x\",\"more\":false}", "bad_message"],
@@ -162,22 +162,33 @@ const CONV = (extra: string): string =>
 const ATT = '{"id":1,"type":"image/png","name":null,"size":3,"broken":null}';
 const CHUNK = (data: string, type = "image/png"): string =>
   `{"t":"chunk","qid":1,"att":2,"offset":0,"total":3,"type":${JSON.stringify(type)},"data":${JSON.stringify(data)}}`;
-const DEFAULTS = ',"kind":"sms","sender":"","subject":null,"atts":[]';
+/** The record fields after `atts` as Python encodes their defaults. */
+const PARTS = ',"parts":1,"missing":[]';
+const DEFAULTS = ',"kind":"sms","sender":"","subject":null,"atts":[]' + PARTS;
 
 /** [input, result] as PYTHON_CASES, for the messages and record fields of history paging. */
 const HISTORY_CASES: readonly (readonly [string, string])[] = [
-  [MSG(',"kind":"mms","sender":"+15550100","subject":"Hi","atts":[' + ATT + "]"), "ok"],
+  [MSG(',"kind":"mms","sender":"+15550100","subject":"Hi","atts":[' + ATT + "]" + PARTS), "ok"],
+  [MSG(DEFAULTS.replace(PARTS, ',"parts":4,"missing":[1,3]')), "ok"],
+  [MSG(',"parts":255'), "ok:" + MSG(DEFAULTS.replace(PARTS, ',"parts":255,"missing":[]'))],
+  [MSG(',"parts":0'), "bad_message"],
+  [MSG(',"parts":256'), "bad_message"],
+  [MSG(',"missing":[0]'), "bad_message"],
+  [MSG(',"missing":[256]'), "bad_message"],
+  [MSG(',"missing":[' + Array(254).fill(1).join(",") + "]"), "ok:" + MSG(DEFAULTS.replace(PARTS, ',"parts":1,"missing":[' + Array(254).fill(1).join(",") + "]"))],
+  [MSG(',"missing":[' + Array(255).fill(1).join(",") + "]"), "bad_message"],
+  [MSG(',"missing":null'), "bad_message"],
   [MSG(',"atts":[],"subject":null,"sender":"","kind":"sms"'), "ok:" + MSG(DEFAULTS)],
-  [MSG(',"subject":"s"'), "ok:" + MSG(',"kind":"sms","sender":"","subject":"s","atts":[]')],
+  [MSG(',"subject":"s"'), "ok:" + MSG(',"kind":"sms","sender":"","subject":"s","atts":[]' + PARTS)],
   [MSG(',"kind":"rcs"'), "bad_message"],
   [MSG(',"kind":null'), "bad_message"],
   [MSG(',"sender":"a,b"'), "bad_message"],
-  [MSG(',"sender":"' + "s".repeat(64) + '"'), "ok:" + MSG(',"kind":"sms","sender":"' + "s".repeat(64) + '","subject":null,"atts":[]')],
+  [MSG(',"sender":"' + "s".repeat(64) + '"'), "ok:" + MSG(',"kind":"sms","sender":"' + "s".repeat(64) + '","subject":null,"atts":[]' + PARTS)],
   [MSG(',"sender":"' + "s".repeat(65) + '"'), "bad_message"],
   [MSG(',"sender":"a\\u0007"'), "bad_message"],
-  [MSG(',"subject":"' + "\u00e9".repeat(200) + '"'), "ok:" + MSG(',"kind":"sms","sender":"","subject":"' + "\u00e9".repeat(200) + '","atts":[]')],
+  [MSG(',"subject":"' + "\u00e9".repeat(200) + '"'), "ok:" + MSG(',"kind":"sms","sender":"","subject":"' + "\u00e9".repeat(200) + '","atts":[]' + PARTS)],
   [MSG(',"subject":"' + "\u00e9".repeat(201) + '"'), "bad_message"],
-  [MSG(',"atts":[' + Array(20).fill(ATT).join(",") + "]"), "ok:" + MSG(',"kind":"sms","sender":"","subject":null,"atts":[' + Array(20).fill(ATT).join(",") + "]")],
+  [MSG(',"atts":[' + Array(20).fill(ATT).join(",") + "]"), "ok:" + MSG(',"kind":"sms","sender":"","subject":null,"atts":[' + Array(20).fill(ATT).join(",") + "]" + PARTS)],
   [MSG(',"atts":[' + Array(21).fill(ATT).join(",") + "]"), "bad_message"],
   [MSG(',"atts":[{"id":1,"type":"","name":null,"size":3,"broken":null}]'), "bad_message"],
   [MSG(',"atts":[{"id":1,"type":"image/png","size":3,"broken":null}]'), "bad_message"],

@@ -28,7 +28,7 @@ from textport.protocol import derive
 from textport.protocol import messages as wire
 from textport.protocol.pairing import PairingOffer
 from textport.store.attachments import AttachmentFiles
-from textport.store.db import connect, transaction
+from textport.store.db import connect
 from textport.store.store import Device, Store
 from textport.transports import config as transport_config
 from textport.transports.base import Incoming, ReportState, Transport
@@ -193,14 +193,15 @@ class Host:
 
     def incoming(self, sms: Incoming) -> None:
         """Commit ``sms``; the transport deletes it from the device once this returns."""
-        with transaction(self.store.db):
-            msg_id = self.store.add_incoming(
-                sms.sender, sms.body, sms.at_ms, sms.source_id, sms.name
-            )
-            if msg_id is not None and sms.partial:
-                # Until the store has a column of its own for it: a received text's reason
-                # says what is missing, in the same transaction.
-                self.store.set_state(msg_id, "received", partial_reason(sms))
+        msg_id = self.store.add_incoming(
+            sms.sender,
+            sms.body,
+            sms.at_ms,
+            sms.source_id,
+            sms.name,
+            parts=sms.parts,
+            missing=sms.missing,
+        )
         if msg_id is not None:
             self.changed()
 
@@ -211,10 +212,3 @@ class Host:
             return
         self.store.set_state(msg_id, state, reason)
         self.changed()
-
-
-def partial_reason(sms: Incoming) -> str:
-    """What a person is told about a text that came in without some of its parts."""
-    missing = ", ".join(str(number) for number in sms.missing)
-    noun = "Part" if len(sms.missing) == 1 else "Parts"
-    return f"{noun} {missing} of {sms.parts} of this text never arrived: it is shown incomplete."

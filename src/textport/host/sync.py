@@ -86,6 +86,8 @@ class DeviceSession:
                             delivery_reports=self._caps.delivery_reports,
                             mms=self._caps.mms,
                             max_parts=self._caps.max_parts,
+                            dual_sim=self._caps.dual_sim,
+                            incoming=self._caps.incoming,
                         ),
                     )
                 )

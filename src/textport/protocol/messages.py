@@ -53,6 +53,7 @@ Ref = Annotated[str, msgspec.Meta(max_length=64)]
 Limit = Annotated[int, msgspec.Meta(ge=1, le=1000)]
 SearchLimit = Annotated[int, msgspec.Meta(ge=1, le=100)]
 MaxParts = Annotated[int, msgspec.Meta(ge=1, le=255)]
+PartNumber = Annotated[int, msgspec.Meta(ge=1, le=255)]
 Unread = Annotated[int, msgspec.Meta(ge=0, le=MAX_SAFE)]
 Snippet = Annotated[str, msgspec.Meta(max_length=500)]
 ContactName = Annotated[str, msgspec.Meta(max_length=128)]
@@ -80,6 +81,8 @@ class Capabilities(_Struct, frozen=True):
     delivery_reports: bool
     mms: bool
     max_parts: MaxParts
+    dual_sim: bool = False
+    incoming: Literal["events", "polling"] = "events"
 
 
 class AttachmentRecord(_Struct, frozen=True):
@@ -104,6 +107,10 @@ class MessageRecord(_Struct, frozen=True):
     sender: Sender = ""
     subject: Subject | None = None
     atts: Annotated[list[AttachmentRecord], msgspec.Meta(max_length=MAX_ATTACHMENTS)] = []
+    parts: MaxParts = 1
+    """How many SMS a received text came as."""
+    missing: Annotated[list[PartNumber], msgspec.Meta(max_length=254)] = []
+    """Parts of a received text that never arrived: it is partial when not empty."""
 
 
 class ConversationRecord(_Struct, frozen=True):

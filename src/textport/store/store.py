@@ -9,7 +9,7 @@ current state of what it names (events are idempotent upserts).
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -315,9 +315,20 @@ class Store:
         return Accepted(row["id"], row["state"], row["reason"], duplicate=True)
 
     def add_incoming(
-        self, sender: str, body: str, at_ms: int, source_id: str | None, name: str | None = None
+        self,
+        sender: str,
+        body: str,
+        at_ms: int,
+        source_id: str | None,
+        name: str | None = None,
+        *,
+        parts: int = 1,
+        missing: Sequence[int] = (),
     ) -> int | None:
-        """Store a received text; None when ``source_id`` was stored before (a re-read)."""
+        """Store a received text; None when ``source_id`` was stored before (a re-read).
+
+        ``missing`` names the parts (of ``parts``) that never came: the text is partial.
+        """
         if (
             source_id is not None
             and self.db.execute(
@@ -327,7 +338,15 @@ class Store:
             return None
         conv = self.conversation_for([sender], name)
         return self._insert(
-            conv, "in", sender, body=body, at_ms=at_ms, state="received", source_id=source_id
+            conv,
+            "in",
+            sender,
+            body=body,
+            at_ms=at_ms,
+            state="received",
+            source_id=source_id,
+            parts=parts,
+            missing=",".join(str(n) for n in sorted(missing)) or None,
         )
 
     def add_sent(self, to: list[str], body: str, at_ms: int, state: wire.State) -> int:
@@ -350,13 +369,16 @@ class Store:
         source_id: str | None = None,
         kind: str = "sms",
         subject: str | None = None,
+        parts: int = 1,
+        missing: str | None = None,
     ) -> int:
         """Insert a message, its event and its conversation's new last message, at once."""
         with transaction(self.db):
             key = self.sort_key(at_ms)
             msg_id = self.db.execute(
                 "INSERT INTO messages (conv, dir, sender, body, at, state, device_id, cmid, "
-                "source_id, kind, subject, sort_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "source_id, kind, subject, sort_key, parts, missing) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     conv,
                     direction,
@@ -370,6 +392,8 @@ class Store:
                     kind,
                     subject,
                     key,
+                    parts,
+                    missing,
                 ),
             ).lastrowid
             self.index(key, body)
@@ -542,7 +566,8 @@ class Store:
 # Column lists shared by the queries that build records (constants, never user input).
 _CONVERSATION = "id, peers, name, last_at, snippet, unread, hist"
 _MESSAGE = (
-    "m.id, m.conv, m.dir, m.body, m.at, m.state, m.reason, m.cmid, m.kind, m.sender, m.subject"
+    "m.id, m.conv, m.dir, m.body, m.at, m.state, m.reason, m.cmid, m.kind, m.sender, m.subject, "
+    "m.parts, m.missing"
 )
 
 
@@ -576,4 +601,6 @@ def _message(
         sender=row["sender"],
         subject=None if subject is None else subject[:200],
         atts=atts[: wire.MAX_ATTACHMENTS],
+        parts=row["parts"],
+        missing=[] if row["missing"] is None else [int(n) for n in row["missing"].split(",")],
     )

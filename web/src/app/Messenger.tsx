@@ -259,6 +259,7 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
   const searching = query.trim() !== "";
   const shown = useMemo(() => filterConversations(conversations, query), [conversations, query]);
   const maxParts = state.caps?.max_parts ?? null;
+  const deliveryReports = state.caps?.delivery_reports ?? true;
   const back = (): void => setSelection(null);
 
   let pane = null;
@@ -271,7 +272,7 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
       <Thread
         client={client} version={state.version} title={selection.number} subtitle={null} conv={null} thread={null}
         hit={null} outbox={outbox.filter((e) => samePeers(e.to, [selection.number]))}
-        to={[selection.number]} maxParts={maxParts} onBack={back}
+        to={[selection.number]} maxParts={maxParts} deliveryReports={deliveryReports} onBack={back}
       />
     );
   } else if (selection?.kind === "conv" && snapshot.current) {
@@ -291,6 +292,7 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
         outbox={outbox.filter((e) => samePeers(e.to, peers))}
         to={peers}
         maxParts={maxParts}
+        deliveryReports={deliveryReports}
         onBack={back}
       />
     );

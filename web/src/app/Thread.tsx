@@ -16,13 +16,14 @@ import type { OutboxEntry, ThreadSnapshot } from "../client/storage";
 import type { AttachmentRecord, MessageRecord, Position } from "../protocol/messages";
 import { Attachments } from "./Attachments";
 import { Composer } from "./Composer";
-import { fullTime, shortTime } from "./format";
+import { fullTime, partialText, shortTime } from "./format";
 import { useNow } from "./hooks";
 
 /** How close to an end of the list (px) counts as there: the next page is asked for. */
 const NEAR_END = 120;
 /** How long a search hit stays highlighted (ms). */
 const HIT_HIGHLIGHT = 4000;
+const NO_DELIVERY_REPORTS = "Sent. This phone's SMS source cannot tell whether it was delivered.";
 
 interface Bubble {
   readonly key: string;
@@ -37,6 +38,8 @@ interface Bubble {
   readonly status: StatusView | null;
   readonly cmid: string | null;
   readonly local: boolean;
+  /** What is missing from a text that came in without some of its parts; null when whole. */
+  readonly partial: string | null;
 }
 
 function bubbles(messages: readonly MessageRecord[], outbox: readonly OutboxEntry[]): Bubble[] {
@@ -44,17 +47,20 @@ function bubbles(messages: readonly MessageRecord[], outbox: readonly OutboxEntr
     key: `m${m.id}`, msgId: m.id, dir: m.dir, sender: m.dir === "in" && m.peers.length > 1 && m.sender !== "" ? m.sender : null,
     subject: m.subject, body: m.body, atts: m.atts, at: m.at,
     status: m.dir === "out" ? messageStatus(m) : null, cmid: m.cmid, local: false,
+    partial: partialText(m.parts, m.missing),
   }));
   const local: Bubble[] = outbox.map((e) => ({
     key: `o${e.cmid}`, msgId: null, dir: "out", sender: null, subject: null, body: e.body, atts: [], at: e.createdAt,
-    status: entryStatus(e), cmid: e.cmid, local: true,
+    status: entryStatus(e), cmid: e.cmid, local: true, partial: null,
   }));
   // Local entries stay last: they are newer than anything the host has confirmed.
   return [...host, ...local];
 }
 
-function MessageItem(props: { bubble: Bubble; now: number; client: Client; version: number; hit: boolean }) {
-  const { bubble, now, client, version, hit } = props;
+function MessageItem(
+  props: { bubble: Bubble; now: number; client: Client; version: number; hit: boolean; deliveryReports: boolean },
+) {
+  const { bubble, now, client, version, hit, deliveryReports } = props;
   const status = bubble.status;
   return (
     <li class={`bubble ${bubble.dir}${hit ? " hit" : ""}`} data-msg={bubble.msgId ?? undefined}>
@@ -62,10 +68,19 @@ function MessageItem(props: { bubble: Bubble; now: number; client: Client; versi
       {bubble.subject !== null && <p class="subject">{bubble.subject}</p>}
       {bubble.atts.length > 0 && <Attachments client={client} atts={bubble.atts} version={version} />}
       {bubble.body !== "" && <p class="body">{bubble.body}</p>}
+      {bubble.partial !== null && <p class="partial" role="note">{bubble.partial}</p>}
       <p class="meta">
         <time dateTime={new Date(bubble.at).toISOString()} title={fullTime(bubble.at)}>{shortTime(bubble.at, now)}</time>
         {status !== null && (
-          <span class={`status ${status.status}`}> · <span class="status-text">{statusText(status)}</span></span>
+          <span class={`status ${status.status}`}>
+            {" · "}
+            <span
+              class="status-text"
+              title={status.status === "sent" && !deliveryReports ? NO_DELIVERY_REPORTS : undefined}
+            >
+              {statusText(status)}
+            </span>
+          </span>
         )}
       </p>
       {bubble.local && status?.status === "failed" && bubble.cmid !== null && (
@@ -92,11 +107,13 @@ export interface ThreadProps {
   outbox: readonly OutboxEntry[];
   to: readonly string[];
   maxParts: number | null;
+  /** The host's SMS source reports delivery: "sent" is not yet the last word. */
+  deliveryReports: boolean;
   onBack(): void;
 }
 
 export function Thread(props: ThreadProps) {
-  const { client, version, title, subtitle, conv, thread, hit, outbox, to, maxParts, onBack } = props;
+  const { client, version, title, subtitle, conv, thread, hit, outbox, to, maxParts, deliveryReports, onBack } = props;
   const now = useNow(30_000);
   const list = useRef<HTMLOListElement | null>(null);
   const box = useRef<HTMLTextAreaElement | null>(null);
@@ -186,7 +203,10 @@ export function Thread(props: ThreadProps) {
         {loading && <li class="more muted" role="status">Loading messages…</li>}
         {!loading && items.length === 0 && <li class="empty muted">No messages yet.</li>}
         {items.map((b) => (
-          <MessageItem key={b.key} bubble={b} now={now} client={client} version={version} hit={b.msgId === highlight} />
+          <MessageItem
+            key={b.key} bubble={b} now={now} client={client} version={version} hit={b.msgId === highlight}
+            deliveryReports={deliveryReports}
+          />
         ))}
         {segment !== null && segment.high !== null && (
           <li class="more muted" role="status">Loading newer messages…</li>

@@ -73,3 +73,10 @@ export function formatSize(bytes: number): string {
   if (bytes < 1_000_000) return `${Math.round(bytes / 1000)} KB`;
   return `${(bytes / 1_000_000).toFixed(1)} MB`;
 }
+
+/** What a person is told about a received text that came without some of its parts. */
+export function partialText(parts: number, missing: readonly number[]): string | null {
+  if (missing.length === 0) return null;
+  const list = missing.length === 1 ? `Part ${missing[0]}` : `Parts ${missing.slice(0, -1).join(", ")} and ${missing.at(-1)}`;
+  return `${list} of ${parts} never arrived: this text is incomplete.`;
+}

@@ -77,6 +77,10 @@ export interface Capabilities {
   readonly delivery_reports: boolean;
   readonly mms: boolean;
   readonly max_parts: number;
+  /** Texts can go from, and come in on, more than one SIM. */
+  readonly dual_sim: boolean;
+  /** "polling": the host asks its SMS source every few seconds, so a text can take that long to show. */
+  readonly incoming: "events" | "polling";
 }
 
 export interface AttachmentRecord {
@@ -103,6 +107,10 @@ export interface MessageRecord {
   readonly sender: string;
   readonly subject: string | null;
   readonly atts: readonly AttachmentRecord[];
+  /** How many SMS a received text came as. */
+  readonly parts: number;
+  /** Parts of a received text that never arrived: it is partial when not empty. */
+  readonly missing: readonly number[];
 }
 
 export interface ConversationRecord {
@@ -336,7 +344,13 @@ const contentType = str({ min: 1, max: 128 });
 const state = literal("queued", "sending", "sent", "delivered", "failed", "unknown", "received");
 const reason = str({ max: 500 });
 
-const CAPABILITIES = struct<Capabilities>({ delivery_reports: bool(), mms: bool(), max_parts: int(1, 255) });
+const CAPABILITIES = struct<Capabilities>({
+  delivery_reports: bool(),
+  mms: bool(),
+  max_parts: int(1, 255),
+  dual_sim: optional(bool(), false),
+  incoming: optional(literal("events", "polling"), "events"),
+});
 
 const ATTACHMENT_RECORD = struct<AttachmentRecord>({
   id: seq,
@@ -360,6 +374,8 @@ const MESSAGE_RECORD = struct<MessageRecord>({
   sender: optional(str({ pattern: SENDER_PATTERN }), ""),
   subject: optional(nullable(str({ max: 200 })), null),
   atts: optional(array(ATTACHMENT_RECORD, 0, MAX_ATTACHMENTS), Object.freeze([])),
+  parts: optional(int(1, 255), 1),
+  missing: optional(array(int(1, 255), 0, 254), Object.freeze([])),
 });
 
 const CONVERSATION_RECORD = struct<ConversationRecord>({

@@ -14,6 +14,7 @@ import { Client } from "../../src/client/client";
 import { Tabs } from "../../src/client/tabs";
 import { generateKeyPair } from "../../src/protocol/keys";
 import { randomBytes } from "../../src/protocol/pairing";
+import type { HostOptions } from "../fakes/host";
 import { type World, pair, until, world } from "../fakes/setup";
 
 let root: HTMLElement;
@@ -43,8 +44,8 @@ function press(el: Element, key: string, shiftKey = false): void {
   el.dispatchEvent(new KeyboardEvent("keydown", { key, shiftKey, bubbles: true, cancelable: true }));
 }
 
-async function start(paired: boolean, hostOnline = true): Promise<void> {
-  w = await world();
+async function start(paired: boolean, hostOnline = true, options: HostOptions = {}): Promise<void> {
+  w = await world(options);
   if (paired) {
     const pairing = await pair(w);
     await w.host.connect();
@@ -120,6 +121,38 @@ describe("messenger", () => {
     await w.host.setState(sent.id, "delivered");
     await until(() => messages().querySelector(".bubble.out .status-text")?.textContent === "delivered");
     expect(box.value).toBe("");
+  });
+
+  it("a text that came without some of its parts says which never arrived", async () => {
+    await start(true);
+    await w.host.receive("+15550100100", "whole", "Alice");
+    await w.host.receive("+15550100100", "…and the end", null, { parts: 3, missing: [1, 2] });
+    await until(() => byLabel("Conversations")?.querySelectorAll("li").length === 1);
+    byLabel("Conversations")!.querySelector("button")!.click();
+    const notes = await until(() => {
+      const found = byLabel("Messages")?.querySelectorAll('.bubble [role="note"]');
+      return found !== undefined && found.length > 0 ? found : null;
+    });
+    expect([...notes].map((n) => n.textContent)).toEqual(["Parts 1 and 2 of 3 never arrived: this text is incomplete."]);
+    expect(notes[0]!.closest(".bubble")!.textContent).toContain("…and the end");
+  });
+
+  it("a source without delivery reports: a sent text says it cannot tell more", async () => {
+    const caps = { delivery_reports: false, mms: false, max_parts: 10, dual_sim: false, incoming: "polling" } as const;
+    await start(true, true, { caps });
+    await w.host.receive("+15550100100", "hello", "Alice");
+    await until(() => byLabel("Conversations")?.querySelectorAll("li").length === 1);
+    byLabel("Conversations")!.querySelector("button")!.click();
+    type(await until(() => byLabel<HTMLTextAreaElement>("Message")), "See you");
+    press(byLabel("Message")!, "Enter");
+    await until(() => w.host.received.some((m) => m.t === "send"), 2000, "send");
+    const sent = await until(() => [...w.host.messages.values()].find((m) => m.body === "See you"));
+    await w.host.setState(sent.id, "sent");
+    const status = await until(() => {
+      const el = byLabel("Messages")?.querySelector<HTMLElement>(".bubble.out .status-text");
+      return el?.textContent === "sent" ? el : null;
+    });
+    expect(status.title).toBe("Sent. This phone's SMS source cannot tell whether it was delivered.");
   });
 
   it("offline phone: banner, the text shows queued, then goes out when the phone is back", async () => {

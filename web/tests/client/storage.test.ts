@@ -26,7 +26,7 @@ const conv = (id: number, extra: Partial<ConversationRecord> = {}): Conversation
 });
 const msg = (id: number, extra: Partial<MessageRecord> = {}): MessageRecord => ({
   id, conv: 1, dir: "in", peers: ["+15550100100"], body: `m${id}`, at: 1000 + id, state: "received",
-  reason: null, cmid: null, kind: "sms", sender: "", subject: null, atts: [], ...extra,
+  reason: null, cmid: null, kind: "sms", sender: "", subject: null, atts: [], parts: 1, missing: [], ...extra,
 });
 const opts = { now: () => 5000, random: randomBytes };
 

@@ -18,6 +18,7 @@ import { type KeyPair, generateKeyPair } from "../../src/protocol/keys";
 import {
   type Ack,
   type AttachmentRecord,
+  type Capabilities,
   CHUNK_BYTES,
   type ConversationRecord,
   type Hit,
@@ -116,6 +117,8 @@ export interface HostOptions {
   readonly replayLimit?: number;
   /** Hold answers to history requests until `release()` (to test what a device shows meanwhile). */
   holdPages?: boolean;
+  /** What the host's SMS source can do (welcome.caps); the simulated carrier's by default. */
+  readonly caps?: Capabilities;
 }
 
 /** An attachment's bytes as the host keeps them (none when broken). */
@@ -260,7 +263,7 @@ export class FakeHost {
         return this.#send(link, {
           t: "welcome", proto: 1, host_name: this.name,
           device_id: derive.b64url(await derive.deviceId(link.device!.public)), seq: this.seq,
-          caps: { delivery_reports: true, mms: false, max_parts: 10 },
+          caps: this.options.caps ?? { delivery_reports: true, mms: false, max_parts: 10, dual_sim: false, incoming: "events" },
         });
       case "sync": {
         const behind = this.seq - message.since;
@@ -287,6 +290,7 @@ export class FakeHost {
         const msg: MessageRecord = {
           id: this.#nextId++, conv: conv.id, dir: "out", peers: message.to, body: message.body,
           at: Date.now(), state: "sending", reason: null, cmid: message.cmid, kind: "sms", sender: "", subject: null, atts: [],
+          parts: 1, missing: [],
         };
         this.messages.set(msg.id, msg);
         const ack: Ack = { t: "ack", cmid: message.cmid, msg_id: msg.id, state: "sending", reason: null };
@@ -404,6 +408,7 @@ export class FakeHost {
         state: h.dir === "in" ? "received" : "delivered", reason: null, cmid: null,
         kind: atts.length > 0 || h.subject !== undefined ? "mms" : "sms",
         sender: h.dir === "in" ? (h.sender ?? peers[0]!) : "", subject: h.subject ?? null, atts,
+        parts: 1, missing: [],
       };
       this.messages.set(msg.id, msg);
       if (h.at >= newest.last_at) newest = { ...newest, last_at: h.at, snippet: h.body.slice(0, 200) };
@@ -438,12 +443,15 @@ export class FakeHost {
   }
 
   /** An incoming text (conv + msg events), pushed to synced devices. */
-  async receive(from: string, body: string, name: string | null = null): Promise<MessageRecord> {
+  async receive(
+    from: string, body: string, name: string | null = null, partial: Pick<MessageRecord, "parts" | "missing"> = { parts: 1, missing: [] },
+  ): Promise<MessageRecord> {
     const conv = this.#conversation([from], body, 1);
     if (name !== null) this.#setConversation({ ...conv, name });
     const msg: MessageRecord = {
       id: this.#nextId++, conv: conv.id, dir: "in", peers: [from], body, at: Date.now(),
       state: "received", reason: null, cmid: null, kind: "sms", sender: from, subject: null, atts: [],
+      ...partial,
     };
     this.messages.set(msg.id, msg);
     this.#event({ k: "msg", seq: 0, msg });
