@@ -170,7 +170,10 @@ class SubmitSmResp(Pdu):
 
 @dataclass(frozen=True, kw_only=True)
 class DeliverSmResp(Pdu):
+    """Its body is a ``message_id`` that SMPP 3.4 says is unused: one NUL octet."""
+
     command_id: ClassVar[int] = DELIVER_SM | RESPONSE
+    message_id: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -207,8 +210,7 @@ class Other(Pdu):
 
 
 _EMPTY: Final[dict[int, type[Pdu]]] = {
-    cls.command_id: cls
-    for cls in (GenericNack, DeliverSmResp, EnquireLink, EnquireLinkResp, Unbind, UnbindResp)
+    cls.command_id: cls for cls in (GenericNack, EnquireLink, EnquireLinkResp, Unbind, UnbindResp)
 }
 """Commands whose body is empty."""
 
@@ -221,8 +223,10 @@ def find_tlv(tlvs: tuple[Tlv, ...], tag: int) -> bytes | None:
 
 
 def response_to(request: Pdu, status: int = 0) -> Pdu:
-    """The empty-bodied answer to ``request`` (deliver_sm, enquire_link, unbind), or a
-    generic_nack for anything else."""
+    """The answer to ``request`` (deliver_sm, enquire_link, unbind), or a generic_nack
+    for anything else."""
+    if isinstance(request, DeliverSm):
+        return DeliverSmResp(sequence=request.sequence, status=status)
     answer = _EMPTY.get(request.command_id | RESPONSE)
     if answer is None or answer is GenericNack or request.is_response:
         return GenericNack(sequence=request.sequence, status=status)
@@ -274,7 +278,7 @@ def encode(pdu: Pdu) -> bytes:
         w.tlvs(pdu.tlvs)
     elif isinstance(pdu, ShortMessage):
         _encode_short_message(w, pdu)
-    elif isinstance(pdu, SubmitSmResp):
+    elif isinstance(pdu, SubmitSmResp | DeliverSmResp):
         w.cstring(pdu.message_id, MAX_MESSAGE_ID, "message_id")
     elif isinstance(pdu, Other):
         w.out += pdu.body
@@ -418,11 +422,12 @@ def decode(frame: bytes) -> Pdu:
         kind = SubmitSm if command_id == SUBMIT_SM else DeliverSm
         r = _Reader(body, "submit_sm" if command_id == SUBMIT_SM else "deliver_sm")
         pdu = _decode_short_message(kind, r, sequence, status)
-    elif command_id == SUBMIT_SM | RESPONSE:
-        r = _Reader(body, "submit_sm_resp")
-        if not body:  # an error response carries no message_id (4.4.2)
-            return SubmitSmResp(sequence=sequence, status=status)
-        pdu = SubmitSmResp(
+    elif command_id in (SUBMIT_SM | RESPONSE, DELIVER_SM | RESPONSE):
+        resp = SubmitSmResp if command_id == SUBMIT_SM | RESPONSE else DeliverSmResp
+        r = _Reader(body, "submit_sm_resp" if resp is SubmitSmResp else "deliver_sm_resp")
+        if not body:  # an error response carries no message_id (4.4.2); some peers omit it
+            return resp(sequence=sequence, status=status)
+        pdu = resp(
             sequence=sequence, status=status, message_id=r.cstring(MAX_MESSAGE_ID, "message_id")
         )
     else:

@@ -55,6 +55,7 @@ class Session:
         self._sequences = itertools.count(1)
         self._pending: dict[int, asyncio.Future[pdu.Pdu]] = {}
         self.closed = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(
@@ -130,6 +131,11 @@ class Session:
 
     async def close(self) -> None:
         self.closed.set()
+        task = self._task
+        if task is not None and task is not asyncio.current_task() and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         for future in self._pending.values():
             if not future.done():
                 future.set_exception(NoAnswerError("The connection to the SMSC broke."))
@@ -139,9 +145,16 @@ class Session:
 
     # ---------------------------------------------------------- the connection's life
 
-    async def run(self) -> None:
-        """Read until the connection ends; keep it alive meanwhile. Returns when the
-        connection closed (by either side); the reason is logged."""
+    def start(self) -> None:
+        """Begin reading (before the bind: its answer must be read)."""
+        self._task = asyncio.create_task(self._run(), name="smpp session")
+
+    async def wait_closed(self) -> None:
+        """Until the connection ended (by either side); the reason is logged."""
+        if self._task is not None:
+            await asyncio.shield(self._task)
+
+    async def _run(self) -> None:
         keepalive = asyncio.create_task(self._keepalive(), name="smpp enquire_link")
         try:
             await self._read()
@@ -149,6 +162,8 @@ class Session:
             log.warning("SMPP connection lost: %s", type(exc).__name__)
         except ProtocolError as exc:
             log.warning("SMPP connection closed: %s", exc.message)
+        except Exception:  # a bug must not stop the reconnecting: log it, start again
+            log.exception("SMPP connection failed")
         finally:
             keepalive.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -107,6 +107,8 @@ class SmppTransport(Transport):
         self._held: OrderedDict[Handle, _Held] = OrderedDict()
         self._awaiting: OrderedDict[str, str] = OrderedDict()
         self._outstanding: dict[str, int] = {}
+        self._submitting = 0
+        self._deferred: list[tuple[Session, int, receipt.Receipt]] = []
         self.binds = 0
         """How many times a bind succeeded (tests watch reconnects with it)."""
 
@@ -153,6 +155,7 @@ class SmppTransport(Transport):
         while True:
             try:
                 session = await Session.open(settings, self._on_request)
+                session.start()
                 try:
                     smsc = await session.bind()
                 except BaseException:
@@ -184,7 +187,7 @@ class SmppTransport(Transport):
             if not first.done():
                 first.set_result(None)
             try:
-                await session.run()
+                await session.wait_closed()
             finally:
                 self._bound.clear()
                 if self._session is session:
@@ -214,23 +217,38 @@ class SmppTransport(Transport):
         messages = self._encode(body)
         destinations = [_destination(number) for number in recipients]
         total = len(messages) * len(destinations)
-        sent: list[str] = []
-        for ton, npi, address in destinations:
-            for message in messages:
-                try:
-                    sent.append(await self._submit_part(message, ton, npi, address, not sent))
-                except TransportError as exc:
-                    if not sent:
-                        raise
-                    self._track(f"smpp:{sent[0]}", sent)
-                    raise TransportError(
-                        f"Only {len(sent)} of {total} SMS of this text went out before the "
-                        f"SMSC failed ({exc.message.rstrip('.')}). The recipient may see "
-                        "part of it: send it again if needed.",
-                        permanent=True,
-                    ) from None
-        ref = f"smpp:{sent[0]}"
-        self._track(ref, sent)
+        sent = 0
+        ref: str | None = None
+        self._submitting += 1
+        try:
+            for ton, npi, address in destinations:
+                for message in messages:
+                    try:
+                        message_id = await self._submit_part(message, ton, npi, address, not sent)
+                    except TransportError as exc:
+                        if not sent:
+                            raise
+                        raise TransportError(
+                            f"Only {sent} of {total} SMS of this text went out before the "
+                            f"SMSC failed ({exc.message.rstrip('.')}). The recipient may see "
+                            "part of it: send it again if needed.",
+                            permanent=True,
+                        ) from None
+                    ref = ref or f"smpp:{message_id}"
+                    self._track(ref, message_id)
+                    sent += 1
+        except BaseException:
+            if ref is not None:
+                self._untrack(ref)
+            raise
+        finally:
+            self._submitting -= 1
+            if not self._submitting and self._deferred:
+                # After the outbox stored the ref (it does so as soon as this returns).
+                deferred, self._deferred = self._deferred, []
+                asyncio.get_running_loop().call_soon(self._apply_deferred, deferred)
+        if ref is None:
+            raise TransportError("There was nobody to send this text to.", permanent=True)
         return ref
 
     def _encode(self, body: str) -> list[pdu.SubmitSm]:
@@ -318,19 +336,24 @@ class SmppTransport(Transport):
             await asyncio.sleep(self._rng.uniform(pause / 2, pause))
             pause = min(pause * 2, 5.0)
 
-    def _track(self, ref: str, message_ids: list[str]) -> None:
+    def _track(self, ref: str, message_id: str) -> None:
+        """Remember that a receipt for ``message_id`` is one for the text ``ref``."""
         if not self.settings.delivery_reports:
             return
-        for message_id in message_ids:
-            key = receipt.match_keys(message_id)[0]
-            old = self._awaiting.pop(key, None)
-            if old is not None:
-                self._count(old, -1)
-            self._awaiting[key] = ref
-            self._count(ref, 1)
+        key = receipt.match_keys(message_id)[0]
+        old = self._awaiting.pop(key, None)
+        if old is not None:
+            self._count(old, -1)
+        self._awaiting[key] = ref
+        self._count(ref, 1)
         while len(self._awaiting) > MAX_TRACKED:
             _key, old = self._awaiting.popitem(last=False)
             self._count(old, -1)
+
+    def _untrack(self, ref: str) -> None:
+        for key in [k for k, value in self._awaiting.items() if value == ref]:
+            del self._awaiting[key]
+        self._outstanding.pop(ref, None)
 
     def _count(self, ref: str, delta: int) -> None:
         count = self._outstanding.get(ref, 0) + delta
@@ -351,19 +374,37 @@ class SmppTransport(Transport):
             self._on_text(session, message)
 
     def _on_receipt(self, session: Session, message: pdu.DeliverSm) -> None:
-        answer = status.ESME_ROK
         found = receipt.parse(message)
-        if found is not None and found.verdict.outcome != "pending" and self._sink is not None:
-            try:
-                self._report(self._sink, found)
-            except Exception:  # the host could not store it: the SMSC sends it again
-                log.exception("SMPP: a delivery report could not be stored")
-                answer = status.ESME_RX_T_APPN
-        _answer(session, message.sequence, answer)
+        if found is not None and found.verdict.outcome != "pending" and self._submitting:
+            # Perhaps faster than submit: the host may not know the text's ref yet (nor
+            # this transport the message id, when the receipt was read in the same
+            # breath as its submit_sm_resp). Applied, and answered, once it does.
+            self._deferred.append((session, message.sequence, found))
+            return
+        _answer(session, message.sequence, self._apply(found))
+
+    def _apply_deferred(self, deferred: list[tuple[Session, int, receipt.Receipt]]) -> None:
+        for session, sequence, found in deferred:
+            _answer(session, sequence, self._apply(found))
+
+    def _apply(self, found: receipt.Receipt | None) -> int:
+        """Tell the host what the receipt says; the deliver_sm_resp status to answer."""
+        if found is None or found.verdict.outcome == "pending":
+            return status.ESME_ROK
+        if self._sink is None:
+            return status.ESME_RX_T_APPN
+        try:
+            self._report(self._sink, found)
+        except Exception:  # the host could not store it: the SMSC sends it again
+            log.exception("SMPP: a delivery report could not be stored")
+            return status.ESME_RX_T_APPN
+        return status.ESME_ROK
+
+    def _key(self, message_id: str) -> str | None:
+        return next((k for k in receipt.match_keys(message_id) if k in self._awaiting), None)
 
     def _report(self, sink: Sink, found: receipt.Receipt) -> None:
-        keys = receipt.match_keys(found.message_id)
-        key = next((k for k in keys if k in self._awaiting), None)
+        key = self._key(found.message_id)
         outcome = found.verdict.outcome
         if key is None:
             # Not sent by this process (a restart): a one-part text's ref is its id.
@@ -372,9 +413,7 @@ class SmppTransport(Transport):
             return
         ref = self._awaiting.pop(key)
         if outcome == "failed":
-            for other in [k for k, value in self._awaiting.items() if value == ref]:
-                del self._awaiting[other]
-            self._outstanding.pop(ref, None)
+            self._untrack(ref)
             sink.report(ref, "failed", found.verdict.reason)
             return
         self._count(ref, -1)
