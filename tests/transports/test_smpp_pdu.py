@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from textport.errors import ProtocolError
-from textport.transports import gsm
+from textport.transports import gsm, reports
 from textport.transports.smpp import pdu, receipt, status
 from textport.transports.smpp.transport import decode_text
 
@@ -235,7 +235,7 @@ def test_a_receipt_text_is_read() -> None:
     found = receipt.parse(receipt_pdu(text))
     assert found == receipt.Receipt(
         "0123456789",
-        receipt.reports.Verdict("failed", "Not delivered: the number cannot be reached."),
+        reports.Verdict("failed", "Not delivered: the number cannot be reached."),
         "034",
     )
     assert receipt.is_receipt(receipt_pdu(text))
