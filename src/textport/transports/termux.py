@@ -71,6 +71,9 @@ MAX_OUTPUT: Final = 64 << 20
 MAX_NAME: Final = 100
 UNKNOWN_SENDER: Final = "Unknown"
 _NUMBER: Final = re.compile(r"\+?[0-9]{1,20}")
+_INBOX: Final = (None, "inbox")
+"""``type`` values taken: ``-t inbox`` lists only these, but a text listed as another kind
+is never handed over."""
 _USAGE: Final = ("illegal option", "unsupported type", "no recipient", "too many arguments")
 """What the scripts print when called wrongly (a version textport does not know)."""
 
@@ -244,13 +247,19 @@ def received_ms(received: str, now_ms: int) -> int:
 
 @dataclass
 class Seen:
-    """The keys of texts handed over, oldest first, at most ``limit`` (no I/O)."""
+    """What was handed over (no I/O): the keys of the newest texts handed over, oldest
+    first, at most ``limit``, and the ``floor``: the largest ``_id`` in the inbox at the
+    first start (texts at or under it are history, left to ``textport import``)."""
 
     limit: int = MAX_SEEN
+    floor: int | None = None
+    """None until the first round: everything is history then."""
     keys: OrderedDict[str, None] = field(default_factory=OrderedDict)
 
-    def __contains__(self, key: str) -> bool:
-        return key in self.keys
+    def is_new(self, entry: Listed) -> bool:
+        if self.floor is None or entry.key in self.keys:
+            return False
+        return entry.id is None or entry.id > self.floor
 
     def add(self, key: str) -> None:
         self.keys[key] = None
@@ -259,7 +268,7 @@ class Seen:
             self.keys.popitem(last=False)
 
     def dump(self) -> bytes:
-        return json.dumps({"version": 1, "seen": list(self.keys)}).encode()
+        return json.dumps({"version": 1, "floor": self.floor, "seen": list(self.keys)}).encode()
 
     @classmethod
     def load(cls, raw: bytes, limit: int = MAX_SEEN) -> Seen:
@@ -267,10 +276,13 @@ class Seen:
         doc = json.loads(raw)
         if not isinstance(doc, dict) or doc.get("version") != 1:
             raise ValueError("not a version 1 file")
-        keys = doc.get("seen")
-        if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
-            raise ValueError("no list of keys")
-        seen = cls(limit)
+        floor, keys = doc.get("floor"), doc.get("seen")
+        floor_ok = isinstance(floor, int) and not isinstance(floor, bool)
+        if not floor_ok or not isinstance(keys, list):
+            raise ValueError("no floor or no list of keys")
+        if not all(isinstance(key, str) for key in keys):
+            raise ValueError("a key that is not a string")
+        seen = cls(limit, floor)
         for key in keys:
             seen.add(key)
         return seen
@@ -305,7 +317,6 @@ class TermuxTransport(Transport):
         self._state = state
         self._clock = clock
         self._seen = Seen(max(MAX_SEEN, 2 * settings.list_limit))
-        self._first = True
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._sink: Sink | None = None
@@ -335,8 +346,7 @@ class TermuxTransport(Transport):
         try:
             raw = self._state.read_bytes()
         except FileNotFoundError:
-            self._first = True
-            return
+            return  # the first start
         except OSError as exc:
             raise TransportError(f"cannot read {self._state}: {exc.strerror}") from None
         try:
@@ -346,7 +356,6 @@ class TermuxTransport(Transport):
                 f"{self._state} is damaged: delete it to start again (the newest `backfill` "
                 "texts are then taken again; the store keeps each text once)"
             ) from None
-        self._first = False
 
     def _save(self) -> None:
         """Write the keys atomically: a crash leaves the old file or the new one."""
@@ -391,17 +400,17 @@ class TermuxTransport(Transport):
             await asyncio.sleep(self.settings.poll_interval)
 
     async def _poll(self, sink: Sink) -> int:
-        fresh = await self._unseen()
+        first = self._seen.floor is None
+        fresh = await self._unseen(first)
         now_ms = int(self._clock() * 1000)
-        if self._first:
+        if first:
             taken = fresh[: self.settings.backfill]
-            for entry in fresh[len(taken) :]:
+            left = fresh[len(taken) :]
+            self._seen.floor = max((entry.id or 0 for entry in fresh), default=0)
+            for entry in left:
                 self._seen.add(entry.key)
-            if len(fresh) > len(taken):
-                log.info(
-                    "first start: %d texts already on the phone are left to textport import",
-                    len(fresh) - len(taken),
-                )
+            if left:
+                log.info("first start: texts already on the phone are left to textport import")
             fresh = taken
         handed = 0
         try:
@@ -412,27 +421,22 @@ class TermuxTransport(Transport):
                 if handed % SAVE_EVERY == 0:
                     self._save()
         finally:
-            if handed or self._first:
+            if handed or first:
                 self._save()
-                self._first = False
         return handed
 
-    async def _unseen(self) -> list[Listed]:
-        """Inbox texts not handed over yet, newest first: pages until one holds a text
-        handed over before, or the inbox ends (at the first start: until ``backfill``)."""
+    async def _unseen(self, first: bool) -> list[Listed]:
+        """Inbox texts not handed over yet, newest first. Pages on while a page holds a
+        new text, so texts dated before others (a clock that jumped) are found too as long
+        as new texts lead to them; at the first start, pages until ``backfill``."""
         limit, offset = self.settings.list_limit, 0
         fresh: list[Listed] = []
         while True:
-            page = await self._list(limit, offset)
-            new = [entry for entry in page if entry.key not in self._seen]
-            for entry in new:
-                if entry.kind in (None, "inbox"):
-                    fresh.append(entry)
-                else:  # not asked for: never handed over, and never paged past again
-                    self._seen.add(entry.key)
-            if len(page) < limit or len(new) < len(page):
-                break
-            if self._first and len(fresh) >= self.settings.backfill:
+            listed = await self._list(limit, offset)
+            page = [entry for entry in listed if entry.kind in _INBOX]
+            new = page if first else [entry for entry in page if self._seen.is_new(entry)]
+            fresh += new
+            if len(listed) < limit or not new or (first and len(fresh) >= self.settings.backfill):
                 break
             offset += limit
         now_ms = int(self._clock() * 1000)
@@ -440,8 +444,8 @@ class TermuxTransport(Transport):
         return fresh
 
     async def _list(self, limit: int, offset: int) -> list[Listed]:
-        command = self.settings.list_command
-        args = [command, "-t", "inbox", "-l", str(limit), "-o", str(offset)]
+        args = [self.settings.list_command, "-t", "inbox", "-l", str(limit), "-o", str(offset)]
+        command = Path(args[0]).name
         ran = await self._exec(args, b"")
         if ran is None:
             raise TransportError(
@@ -485,8 +489,8 @@ class TermuxTransport(Transport):
                 f"{self.settings.max_parts} (max_parts). Shorten it or split it.",
                 permanent=True,
             )
-        command = self.settings.send_command
-        args = [command, "-n", ",".join(recipients)]
+        args = [self.settings.send_command, "-n", ",".join(recipients)]
+        command = Path(args[0]).name
         if self.settings.sim_slot is not None:
             args += ["-s", str(self.settings.sim_slot)]
         ran = await self._exec(args, text.encode())
@@ -532,8 +536,9 @@ class TermuxTransport(Transport):
             _kill(process)
             await process.wait()
             return None
-        except BaseException:
+        except BaseException:  # cancelled (the host stops): no process is left behind
             _kill(process)
+            await process.wait()
             raise
         return Ran(process.returncode or 0, stdout, stderr)
 
