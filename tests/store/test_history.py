@@ -275,6 +275,21 @@ def test_import_writes_messages_conversations_attachments_and_names(
     assert store.db.execute("SELECT count(*) FROM messages").fetchone()[0] == 4
 
 
+def test_an_import_leaves_the_search_index_in_one_segment(store: Store, tmp_path: Path) -> None:
+    """Later writes must not pay for merging the import's segments (docs/history.md)."""
+    history = [_sms(f"+1555010{i % 7}", f"word{i} and more", 1000 + i) for i in range(500)]
+
+    def segments() -> int:
+        row = store.db.execute("SELECT count(DISTINCT segid) FROM messages_fts_idx").fetchone()
+        return int(row[0])
+
+    HistoryImport(store, AttachmentFiles(tmp_path / "a"), batch=50).run(history)
+    assert segments() == 1
+    assert [m.msg_id for m in search(store.db, "word123")[0]] == [124]
+    store.add_incoming("+15550100", "a live text", 9_000, "live")
+    assert segments() == 2
+
+
 def test_export_then_import_into_a_fresh_store_round_trips(store: Store, tmp_path: Path) -> None:
     files = AttachmentFiles(tmp_path / "a1")
     store.add_incoming("+15550100", "live text", 500, "live")

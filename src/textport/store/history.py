@@ -79,6 +79,8 @@ class HistoryImport:
                     pending, held = [], 0
             if pending:
                 self._write(pending)
+            if self.result.messages:
+                self._store.compact_index()
         finally:
             # Even when the file or the disk fails midway, what was written is announced.
             self._store.announce(sorted(self.result.conversations))
