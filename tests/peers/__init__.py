@@ -1,0 +1,1 @@
+"""Real peers the tests start and stop themselves (see ../shared/PEERS.md)."""
