@@ -8,6 +8,7 @@ from pathlib import Path
 
 from textport.transports import config
 from textport.transports.gammu import GammuSettings
+from textport.transports.termux import TermuxSettings
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "transports.md").read_text()
 
@@ -35,3 +36,10 @@ def test_every_gammu_setting_is_documented() -> None:
 def test_the_options_are_documented() -> None:
     assert "--transport" in DOC
     assert "--config FILE" in DOC
+
+
+def test_every_termux_setting_is_documented() -> None:
+    section = DOC[DOC.index("## `termux`") :]
+    table = section[section.index("### Settings") :].split("\n\n", 2)[1]
+    fields = {field.name for field in dataclasses.fields(TermuxSettings)} - {"region"}
+    assert set(re.findall(r"^\| `([a-z_]+)` \|", table, re.M)) == fields
