@@ -107,6 +107,7 @@ class SmppTransport(Transport):
         self._held: OrderedDict[Handle, _Held] = OrderedDict()
         self._awaiting: OrderedDict[str, str] = OrderedDict()
         self._outstanding: dict[str, int] = {}
+        self._settled: OrderedDict[str, None] = OrderedDict()
         self._submitting = 0
         self._deferred: list[tuple[Session, int, receipt.Receipt]] = []
         self.binds = 0
@@ -132,13 +133,13 @@ class SmppTransport(Transport):
             raise
 
     async def stop(self) -> None:
+        session, self._session = self._session, None
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        session, self._session = self._session, None
         self._bound.clear()
         if session is not None:
             await session.unbind()
@@ -351,8 +352,12 @@ class SmppTransport(Transport):
             self._count(old, -1)
 
     def _untrack(self, ref: str) -> None:
+        """Forget a text's awaited receipts; those still coming are then ignored."""
         for key in [k for k, value in self._awaiting.items() if value == ref]:
             del self._awaiting[key]
+            self._settled[key] = None
+        while len(self._settled) > MAX_TRACKED:
+            self._settled.popitem(last=False)
         self._outstanding.pop(ref, None)
 
     def _count(self, ref: str, delta: int) -> None:
@@ -407,6 +412,8 @@ class SmppTransport(Transport):
         key = self._key(found.message_id)
         outcome = found.verdict.outcome
         if key is None:
+            if any(k in self._settled for k in receipt.match_keys(found.message_id)):
+                return  # a later part of a text that already failed
             # Not sent by this process (a restart): a one-part text's ref is its id.
             if outcome in ("delivered", "failed"):
                 sink.report(f"smpp:{found.message_id}", outcome, found.verdict.reason)
