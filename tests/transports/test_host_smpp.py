@@ -1,0 +1,178 @@
+"""The host with the SMPP transport against Jasmin's SMSC simulator: a text from the
+outbox is submitted and its receipt makes it ``delivered``, received texts reach the
+store, and a host killed between claim and submit_sm_resp leaves the text ``unknown``
+and never submits it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.peers.jasmin import SmscSimulator
+from textport.host.daemon import Host, HostSettings
+from textport.store.db import connect
+from textport.store.store import Store
+from textport.transports.smpp import SmppSettings, SmppTransport
+
+TEXTPORT = Path(sys.executable).with_name("textport")
+TIMEOUT = 20.0 * float(os.environ.get("TEXTPORT_TIMEOUT_FACTOR", "1"))
+NO_RELAY = "ws://127.0.0.1:9/v1"  # nothing listens: the host keeps retrying, quietly
+BO = "+447700900123"
+LONG = "Привет, как дела? Всё хорошо 🙂 " * 8
+
+
+def _rows(data: Path, where: str) -> list[sqlite3.Row]:
+    db = sqlite3.connect(f"file:{data / 'textport.db'}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    try:
+        return db.execute(
+            f"SELECT id, sender, body, state, reason, carrier_ref FROM messages WHERE {where}"
+        ).fetchall()
+    finally:
+        db.close()
+
+
+async def _until(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
+
+
+def _config(smsc: SmscSimulator) -> str:
+    return (
+        '[host]\nregion = "GB"\n\n[smpp]\n'
+        f'host = "127.0.0.1"\nport = {smsc.port}\nsystem_id = "textport"\n'
+        f'password = "secret"\nsource_addr = "{BO}"\nreconnect_min = 0.1\n'
+    )
+
+
+def test_texts_go_out_are_delivered_and_come_in_through_the_host(
+    tmp_path: Path, smsc: SmscSimulator
+) -> None:
+    data = tmp_path / "data"
+    smsc.auto_receipts("DELIVRD")
+
+    async def main() -> None:
+        transport = SmppTransport(
+            SmppSettings.from_table(
+                {"host": "127.0.0.1", "port": smsc.port, "system_id": "tp", "source_addr": BO},
+                "GB",
+            )
+        )
+        host = Host(HostSettings(data=data, relay=NO_RELAY, seed=False), transport=transport)
+        await host.start()
+        try:
+            for n, body in enumerate(["Hello over SMPP", LONG]):
+                host.store.add_outgoing(None, f"{n}" * 32, ["+15550100"], body, 3600)
+            host.outbox.wake()
+            await _until(
+                lambda: len(_rows(data, "dir = 'out' AND state = 'delivered'")) == 2,
+                "both texts delivered",
+            )
+            await asyncio.to_thread(smsc.send_mo, BO, "And back " * 30)
+            await _until(lambda: len(_rows(data, "dir = 'in'")) == 1, "the text in the store")
+        finally:
+            await host.stop()
+
+    asyncio.run(main())
+    out = _rows(data, "dir = 'out' ORDER BY id")
+    submits = smsc.submits()
+    assert len(submits) == 5
+    assert [row["carrier_ref"] for row in out] == [
+        f"smpp:{submits[0].message_id}",
+        f"smpp:{submits[1].message_id}",
+    ]
+    (received,) = _rows(data, "dir = 'in'")
+    assert (received["sender"], received["body"]) == (BO, "And back " * 30)
+
+
+def test_sigkill_between_claim_and_submit_leaves_unknown_and_submits_nothing_again(
+    tmp_path: Path, smsc: SmscSimulator
+) -> None:
+    """``textport host --transport smpp`` as a real process, killed while a submit_sm is
+    in flight.
+
+    ``sitecustomize.py`` (on PYTHONPATH) wraps the session's ``send``: once a submit_sm
+    is written to the socket, it marks a file and blocks the host, so the simulator
+    takes the text and answers, and the host never reads the answer: as a host would die
+    between the SMSC taking a text and the store hearing it.
+    """
+    data = tmp_path / "data"
+    marker = tmp_path / "submitting"
+    config = tmp_path / "textport.toml"
+    config.write_text(_config(smsc))
+    (tmp_path / "sitecustomize.py").write_text(
+        "import os, time\n"
+        "if os.environ.get('STALL_AFTER_SUBMIT'):\n"
+        "    from textport.transports.smpp import pdu, session\n"
+        "    real = session.Session.send\n"
+        "    def send(self, message):\n"
+        "        real(self, message)\n"
+        "        if isinstance(message, pdu.SubmitSm):\n"
+        "            open(os.environ['STALL_AFTER_SUBMIT'], 'w').close()\n"
+        "            time.sleep(3600)\n"
+        "    session.Session.send = send\n"
+    )
+    store = Store(connect(data / "textport.db"), time.time)
+    msg_id = store.add_outgoing(None, "c" * 32, ["+15550100"], "sent once at most", 3600).msg_id
+    store.db.close()
+
+    def start(**env: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [
+                *(str(TEXTPORT), "host", "--data", str(data), "--relay", NO_RELAY),
+                *("--transport", "smpp", "--config", str(config)),
+            ],
+            env={**os.environ, "PYTHONPATH": str(tmp_path), **env},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    first = start(STALL_AFTER_SUBMIT=str(marker))
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while not marker.exists():
+            assert time.monotonic() < deadline, "the host never submitted"
+            assert first.poll() is None, "the host exited"
+            time.sleep(0.05)
+        deadline = time.monotonic() + TIMEOUT
+        while not smsc.submits():
+            assert time.monotonic() < deadline, "the SMSC never took the submit_sm"
+            time.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert len(smsc.submits()) == 1, "the SMSC took it once"
+    (row,) = _rows(data, f"id = {msg_id}")
+    assert row["state"] == "sending", "claimed, never confirmed"
+
+    second = start()
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while _rows(data, f"id = {msg_id}")[0]["state"] == "sending":
+            assert time.monotonic() < deadline, "the host never recovered the text"
+            time.sleep(0.05)
+        deadline = time.monotonic() + TIMEOUT
+        while "transceiver" not in smsc.binds():
+            assert time.monotonic() < deadline, "the second host never bound"
+            time.sleep(0.05)
+        time.sleep(0.5)  # time enough for a wrong resend
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(10)
+    (row,) = _rows(data, f"id = {msg_id}")
+    assert row["state"] == "unknown"
+    assert "may or may not have gone out" in row["reason"]
+    assert len(smsc.submits()) == 1, "the second run submitted nothing"
