@@ -63,6 +63,7 @@ class ModemManagerRig:
         self.address = f"unix:path={folder / 'bus'}"
         self.log = folder / "ModemManager.log"
         self._processes: list[subprocess.Popen[bytes]] = []
+        self._modemmanager: subprocess.Popen[bytes] | None = None
         self._count = 0
 
     # ---------------------------------------------------------- lifecycle
@@ -85,22 +86,34 @@ class ModemManagerRig:
             )
             assert polkit.stdout is not None
             _expect(polkit.stdout.readline().strip() == b"ready", "the polkit stand-in failed")
-            self._spawn(
-                [
-                    "ModemManager",
-                    "--test-no-udev",
-                    "--no-auto-scan",
-                    "--test-enable",
-                    "--log-level=DEBUG",
-                    "--log-relative-timestamps",
-                    f"--log-file={self.log}",
-                ],
-                env=self.env(),
-            )
-            asyncio.run(self._until_name_owned())
+            self.start_modemmanager()
         except BaseException:
             self.stop()
             raise
+
+    def start_modemmanager(self) -> None:
+        """Start ModemManager (again); it owns its name when this returns."""
+        self._modemmanager = self._spawn(
+            [
+                "ModemManager",
+                "--test-no-udev",
+                "--no-auto-scan",
+                "--test-enable",
+                "--log-level=DEBUG",
+                "--log-relative-timestamps",
+                f"--log-file={self.log}",
+            ],
+            env=self.env(),
+        )
+        asyncio.run(self._until_name_owned())
+
+    def stop_modemmanager(self) -> None:
+        """Stop ModemManager (as a restart or a crash would), by its PID."""
+        if self._modemmanager is not None:
+            self._modemmanager.terminate()
+            self._modemmanager.wait(10)
+            self._processes.remove(self._modemmanager)
+            self._modemmanager = None
 
     def stop(self) -> None:
         """Stop every process started here, newest first, by PID."""

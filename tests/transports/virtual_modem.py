@@ -30,6 +30,7 @@ import itertools
 import logging
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -43,6 +44,8 @@ CTRL_Z: Final = b"\x1a"
 ESC: Final = b"\x1b"
 SLOTS: Final = 30
 SMSC: Final = "+447700900000"
+URC_GAP: Final = 0.1
+"""Seconds between two unsolicited result codes."""
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,7 @@ class _Failure:
     prefix: str
     reply: str
     times: int
+    skip: int
 
 
 @dataclass
@@ -106,11 +110,16 @@ class VirtualModem:
         self.number = number
         self._state = _State()
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
         self._references = itertools.count(1)
         self._listener: socket.socket | None = None
         self._conn: socket.socket | None = None
         self._threads: list[threading.Thread] = []
         self._closed = threading.Event()
+        self._stalling = False
+        self.stalled = threading.Event()
+        """Set when a send was taken and its answer is being held (:meth:`stall_sends`)."""
+        self._release = threading.Event()
 
     @property
     def port(self) -> str:
@@ -128,6 +137,7 @@ class VirtualModem:
     def close(self) -> None:
         """Unplug: stop listening and hang up on ModemManager."""
         self._closed.set()
+        self._release.set()
         if self._listener is not None:
             with contextlib.suppress(OSError):
                 self._listener.shutdown(socket.SHUT_RDWR)
@@ -186,11 +196,17 @@ class VirtualModem:
         with self._lock:
             return sorted(self._state.stored)
 
-    def fail(self, prefix: str, reply: str, times: int = 1) -> None:
-        """Answer the next ``times`` commands starting with ``prefix`` with ``reply``
-        (e.g. ``"AT+CMGS"``, ``"+CMS ERROR: 38"``). ``AT+CMGS`` fails after its PDU."""
+    def fail(self, prefix: str, reply: str, times: int = 1, *, after: int = 0) -> None:
+        """Answer ``times`` commands starting with ``prefix`` with ``reply`` (e.g.
+        ``"AT+CMGS"``, ``"+CMS ERROR: 38"``), once ``after`` of them went through.
+        ``AT+CMGS`` fails after its PDU."""
         with self._lock:
-            self._state.failures.append(_Failure(prefix.upper(), reply, times))
+            self._state.failures.append(_Failure(prefix.upper(), reply, times, after))
+
+    def stall_sends(self) -> None:
+        """Take the next ``AT+CMGS`` (it counts as sent) but hold its answer until
+        :meth:`close`, as a modem or host that hangs after the network took the text."""
+        self._stalling = True
 
     def remove_sim(self) -> None:
         """Answer ``AT+CPIN?`` and SIM reads as a modem without a SIM card does."""
@@ -218,7 +234,8 @@ class VirtualModem:
         )
         pdus = [
             gammu.EncodePDU(
-                part | {"Number": sender, "SMSC": {"Number": SMSC}, "DateTime": when},
+                part
+                | {"Type": "Deliver", "Number": sender, "SMSC": {"Number": SMSC}, "DateTime": when},
                 Layout="Deliver",
             )
             for part in parts
@@ -241,11 +258,15 @@ class VirtualModem:
         self.unsolicited(f"+CDS: {len(tpdu)}\r\n00{tpdu.hex().upper()}")
 
     def unsolicited(self, line: str) -> None:
+        """Send an unsolicited result code, never inside an answer, and give
+        ModemManager a moment before the next (it reads one +CMTI per chunk)."""
         with self._lock:
             conn = self._conn
         if conn is None:
             raise RuntimeError("ModemManager has not opened the modem's port")
-        conn.sendall(f"\r\n{line}\r\n".encode())
+        with self._write_lock:
+            conn.sendall(f"\r\n{line}\r\n".encode())
+        time.sleep(URC_GAP)
 
     # ---------------------------------------------------------- the AT port
 
@@ -278,13 +299,16 @@ class VirtualModem:
                         reply = "" if cancelled else self._send(pdu.decode("ascii", "replace"))
                     else:
                         reply = self._answer(command)
-                    with contextlib.suppress(OSError):
+                    with contextlib.suppress(OSError), self._write_lock:
                         conn.sendall(_frame(reply or "OK"))
 
     def _injected(self, command: str) -> str | None:
         with self._lock:
             for failure in self._state.failures:
                 if command.upper().startswith(failure.prefix):
+                    if failure.skip > 0:
+                        failure.skip -= 1
+                        return None
                     failure.times -= 1
                     if failure.times <= 0:
                         self._state.failures.remove(failure)
@@ -316,6 +340,9 @@ class VirtualModem:
                     status_report=bool(first_octet & 0x20),
                 )
             )
+        if self._stalling:
+            self.stalled.set()
+            self._release.wait()
         return f"+CMGS: {reference}\r\nOK"
 
     def _answer(self, command: str) -> str:

@@ -127,6 +127,9 @@ def classify(name: str, message: str = "") -> TransportError:
     short = name.removeprefix(PREFIX)
     if name.startswith("org.freedesktop.DBus.Error."):
         return _dbus(short.removeprefix("org.freedesktop.DBus.Error."))
+    if "could not open serial device" in message.lower():
+        # ModemManager 1.20 sends this serial error under a wrong name (Core.Connected).
+        return TransportError(f"{_TRANSIENT['Serial.OpenFailed']} (unplugged?). ({short})")
     if short == "Message.Unknown" and (match := _CMS_CODE.search(message)):
         code = int(match.group(1))
         if code in _CMS_PERMANENT:

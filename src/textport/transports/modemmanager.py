@@ -520,7 +520,7 @@ class ModemManagerTransport(Transport):
             try:
                 await bus.call(path, SMS, "Send", timeout=self.settings.send_timeout)
             except TransportError as exc:
-                raise await self._send_failed(path, exc, parts) from None
+                raise self._send_failed(exc, parts) from None
             try:
                 return int((await bus.properties(path, SMS)).get("MessageReference", 0))
             except TransportError:
@@ -529,25 +529,25 @@ class ModemManagerTransport(Transport):
             with contextlib.suppress(TransportError):
                 await self._delete(path)
 
-    async def _send_failed(self, path: str, exc: TransportError, parts: int) -> TransportError:
+    @staticmethod
+    def _send_failed(exc: TransportError, parts: int) -> TransportError:
         """What a failed ``Sms.Send`` means for the text: nothing went out (the error as
-        it is), some parts did, or nobody can tell (both permanent: a retry could send
-        the text twice)."""
-        if isinstance(exc, CallError) and exc.name in UNANSWERED:
+        it is), or nobody can tell (permanent: a retry could send it twice).
+
+        ModemManager sends a long text's parts one by one and, when one fails, says
+        neither which nor how many went before, so a modem or network error on a long
+        text may leave the first parts sent. Errors ModemManager raises before talking
+        to the modem (``Core.*``, D-Bus errors) sent nothing.
+        """
+        name = exc.name if isinstance(exc, CallError) else ""
+        if name in UNANSWERED:
             return TransportError(mm_errors.AMBIGUOUS, permanent=True)
-        if parts > 1:
-            try:
-                reference = int(
-                    (await self._need_bus().properties(path, SMS)).get("MessageReference", 0)
-                )
-            except TransportError:
-                reference = 0
-            if reference:
-                return TransportError(
-                    f"Part of this text went out before the modem failed ({exc.message}) "
-                    "The recipient may see part of it: send it again if needed.",
-                    permanent=True,
-                )
+        if parts > 1 and name.startswith(("Message.", "MobileEquipment.", "Serial.")):
+            return TransportError(
+                f"The modem failed while sending this {parts}-part text ({exc.message}) "
+                "Part of it may have gone out: send it again if needed.",
+                permanent=True,
+            )
         return exc
 
     # ---------------------------------------------------------- delivery reports
