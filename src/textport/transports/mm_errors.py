@@ -131,15 +131,18 @@ def classify(name: str, message: str = "") -> TransportError:
         # ModemManager 1.20 sends this serial error under a wrong name (Core.Connected).
         return TransportError(f"{_TRANSIENT['Serial.OpenFailed']} (unplugged?). ({short})")
     if short == "Message.Unknown" and (match := _CMS_CODE.search(message)):
-        code = int(match.group(1))
-        if code in _CMS_PERMANENT:
-            return TransportError(f"{_CMS_PERMANENT[code]}. (CMS error {code})", permanent=True)
-        return TransportError(f"The network refused this text for now. (CMS error {code})")
+        return _cms(int(match.group(1)))
     if short in _PERMANENT:
         return TransportError(f"{_PERMANENT[short]}. ({short})", permanent=True)
     if short in _TRANSIENT:
         return TransportError(f"{_TRANSIENT[short]}. ({short})")
     return TransportError(f"ModemManager reported an error. ({short})")
+
+
+def _cms(code: int) -> TransportError:
+    if code in _CMS_PERMANENT:
+        return TransportError(f"{_CMS_PERMANENT[code]}. (CMS error {code})", permanent=True)
+    return TransportError(f"The network refused this text for now. (CMS error {code})")
 
 
 def _dbus(short: str) -> TransportError:
