@@ -28,12 +28,8 @@ from textport.store.db import connect
 from textport.store.store import Store
 from textport.transports import config
 from textport.transports.base import Incoming, ReportState
-from textport.transports.termux import (
-    TermuxSettings,
-    TermuxTransport,
-    parse_listing,
-    received_ms,
-)
+from textport.transports.termux import TermuxSettings, TermuxTransport
+from textport.transports.termux_listing import parse_listing, received_ms
 
 ANA, BO = "+15550100", "+447700900123"
 AT = dt.datetime(2026, 3, 1, 12, 0, 0)
@@ -465,8 +461,11 @@ def test_the_documented_example_parses() -> None:
     )
     assert received_ms("1970-01-01 00:00:00", 5) == 5, "implausible: now"
     assert parse_listing(b"[1, null, []]") == [], "entries that are not objects are skipped"
-    with pytest.raises(TransportError, match="not print a list"):
+    with pytest.raises(TransportError, match="cut short or damaged"):
         parse_listing(b"[" * 100_000)
+    with pytest.raises(TransportError, match="cut short or damaged") as caught:
+        parse_listing(b'[{"address": "+15550100", "body": "a secret", "_id"')
+    assert "5550100" not in caught.value.message, "a broken listing is not quoted"
 
 
 async def _outbox(

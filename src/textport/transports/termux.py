@@ -10,22 +10,26 @@ whole when it overruns.
   ``READ_SMS`` and ``SEND_SMS`` but no ``RECEIVE_SMS``). Each round pages the inbox
   newest first, ``termux-sms-list -t inbox -l LIMIT -o OFFSET`` (Android sorts by
   ``date DESC``, then applies offset and limit; Termux:API prints each page oldest
-  first, so the order is ours to restore), until a page holds a text handed over
-  before or the inbox ends. What is new is handed over oldest first. Only the flags of
-  both the old and the 2025 script are used, so either works.
+  first, so the order is ours to restore), on while a page holds a new text, and hands
+  what is new over oldest first. Only the flags that both the old and the 2025 script
+  take are used, so either works.
 - **What was handed over is remembered, because nothing is deleted.** The phone's inbox
   is the user's own messaging history (their SMS app keeps showing it), so the
   commit-then-delete order of :class:`~textport.transports.inbox.Inbox` does not apply.
-  Instead each text has a key: the provider's ``_id`` plus a digest of its address,
-  date and body (an ``_id`` is reused when the newest row is deleted, so the id alone
-  could hide a new text). The keys handed over are kept in ``termux-seen.json`` in the
-  host's data folder (the newest :data:`MAX_SEEN`, written atomically after each round
-  and every :data:`SAVE_EVERY` texts): a restart, or a long stop, pages back to exactly
-  where the last round ended, so nothing is missed. The same key is the text's
-  ``source_id``, so a crash after the store's commit and before the file's write hands a
-  text over again and the store keeps it once: nothing is stored twice. Without the
-  file (the first start) the newest ``backfill`` texts are taken and the rest of the
-  inbox is left to ``textport import``.
+  A high-water mark alone would not do either: pages are ordered by date, not ``_id``,
+  and an ``_id`` is reused when the newest row is deleted. So each text has a key, the
+  provider's ``_id`` plus a digest of its address, date and body, and
+  ``termux-seen.json`` in the host's data folder keeps the keys handed over (the newest
+  ``MAX_SEEN``; written atomically after each round and every :data:`SAVE_EVERY` texts)
+  and the **floor**, the largest ``_id`` in the inbox at the first start: a text
+  is new when its key is unknown and its ``_id`` is over the floor. A restart, even
+  after a long stop, pages back to exactly where the last round ended, so nothing is
+  missed. The key is also the text's ``source_id``, so a crash after the store's
+  commit and before the file's write hands a text over again and the store keeps it
+  once: nothing is stored twice. At the first start (no file) the newest ``backfill``
+  texts are taken and the rest of the inbox is left to ``textport import``. A text
+  dated before the newest ``list_limit`` texts already taken (a clock set back) can be
+  missed: no page with news leads to it.
 - **Sending** is ``termux-sms-send -n NUMBER[,NUMBER…] [-s SLOT]`` with the body on
   stdin (as an argument it would show in the phone's process list, and the script pipes
   it to the app anyway). Android splits it; Termux:API trims it and passes no sent or
@@ -39,8 +43,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
-import hashlib
 import itertools
 import json
 import logging
@@ -48,9 +50,8 @@ import os
 import re
 import signal
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -58,17 +59,21 @@ from textport import numbers
 from textport.errors import ConfigError, TransportError
 from textport.transports import gsm
 from textport.transports.base import Capabilities, Incoming, Sink, Transport
+from textport.transports.termux_listing import (
+    MAX_SEEN,
+    Listed,
+    Seen,
+    parse_listing,
+    received_ms,
+    refusal,
+    shown,
+)
 
 log = logging.getLogger(__name__)
 
 STATE_FILE: Final = "termux-seen.json"
-MAX_SEEN: Final = 20_000
-"""Keys of handed-over texts remembered at most (at least 2 pages are always kept)."""
 SAVE_EVERY: Final = 100
 """During a long round (a flood), the keys are written after this many texts too."""
-MAX_OUTPUT: Final = 64 << 20
-"""Bytes a command may print at most; more is refused, not parsed."""
-MAX_NAME: Final = 100
 UNKNOWN_SENDER: Final = "Unknown"
 _NUMBER: Final = re.compile(r"\+?[0-9]{1,20}")
 _INBOX: Final = (None, "inbox")
@@ -133,159 +138,6 @@ class TermuxSettings:
             if not ok:
                 raise ConfigError(f"[termux] {message}")
         return settings
-
-
-# ------------------------------------------------------------ the listing (no I/O)
-
-
-@dataclass(frozen=True)
-class Listed:
-    """One entry of ``termux-sms-list``'s JSON, as far as it was there."""
-
-    id: int | None
-    kind: str | None
-    """``type``: inbox, sent, draft, failed, outbox or "" (None when missing)."""
-    address: str
-    received: str
-    body: str
-    name: str | None = None
-
-    @property
-    def key(self) -> str:
-        """The same for this text read again; differs for any other text."""
-        digest = hashlib.sha256()
-        for value in (self.address, self.received, self.body):
-            digest.update(value.encode("utf-8", "surrogatepass") + b"\x00")
-        return f"{'-' if self.id is None else self.id}:{digest.hexdigest()[:20]}"
-
-
-def shown(output: bytes, limit: int = 120) -> str:
-    """A command's own words, safe to log: its first line, escaped and cut short."""
-    text = output.decode("utf-8", "replace").strip()
-    line = text.splitlines()[0] if text else ""
-    escaped = line.encode("unicode_escape").decode("ascii")
-    return escaped if len(escaped) <= limit else escaped[: limit - 1] + "…"
-
-
-def refusal(answer: Mapping[str, Any]) -> TransportError:
-    """Termux:API's ``{"error": …}`` (a permission not granted) as what to do."""
-    said = str(answer.get("error", ""))
-    advice = (
-        "Grant Termux:API its SMS and phone permissions (Android settings, Apps, "
-        "Termux:API, Permissions), then textport tries again"
-        if "permission" in said.lower()
-        else "Check the Termux:API app"
-    )
-    return TransportError(f"Termux:API refused: {shown(said.encode())}. {advice}.")
-
-
-def parse_listing(output: bytes) -> list[Listed]:
-    """``termux-sms-list``'s output as entries. Fields missing or of another type are
-    tolerated (entries that are not objects are skipped); output that is not a JSON
-    list raises :class:`TransportError` saying what to do. Never raises anything else.
-    """
-    if len(output) > MAX_OUTPUT:
-        raise TransportError("termux-sms-list printed over 64 MiB: lower list_limit")
-    try:
-        doc = json.loads(output)
-    except (ValueError, RecursionError):
-        said = shown(output)
-        if not said:
-            raise TransportError(
-                "termux-sms-list printed nothing: is the Termux:API app installed (from "
-                "F-Droid or GitHub, the same source as Termux) and up to date?"
-            ) from None
-        raise TransportError(
-            f"termux-sms-list did not print a list of texts but {said!r}: install the "
-            "Termux:API app and `pkg install termux-api`, both up to date"
-        ) from None
-    if isinstance(doc, dict) and "error" in doc:
-        raise refusal(doc)
-    if not isinstance(doc, list):
-        raise TransportError(
-            "termux-sms-list printed JSON that is not a list of texts: is termux-api up to "
-            "date (`pkg upgrade termux-api`)?"
-        )
-    return [entry for item in doc if (entry := _entry(item)) is not None]
-
-
-def _entry(item: object) -> Listed | None:
-    if not isinstance(item, dict):
-        return None
-    raw_id = item.get("_id")
-    ident = raw_id if isinstance(raw_id, int) and not isinstance(raw_id, bool) else None
-    address = item.get("address", item.get("number"))
-    kind, name = item.get("type"), item.get("sender")
-    return Listed(
-        id=ident,
-        kind=kind if isinstance(kind, str) else None,
-        address=address if isinstance(address, str) else "",
-        received=_text(item.get("received")),
-        body=_text(item.get("body")),
-        name=name[:MAX_NAME] if isinstance(name, str) and name.strip() else None,
-    )
-
-
-def _text(value: object) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def received_ms(received: str, now_ms: int) -> int:
-    """``received`` (``yyyy-MM-dd HH:mm:ss``, the phone's local time, which is ours: the
-    host runs on the phone) in ms, or now when it is missing or implausible."""
-    try:
-        at = int(dt.datetime.strptime(received, "%Y-%m-%d %H:%M:%S").timestamp() * 1000)
-    except (ValueError, OverflowError, OSError):
-        return now_ms
-    if not 946_684_800_000 <= at <= now_ms + 86_400_000:  # 2000-01-01 .. tomorrow
-        return now_ms
-    return at
-
-
-# ------------------------------------------------------------ what was handed over
-
-
-@dataclass
-class Seen:
-    """What was handed over (no I/O): the keys of the newest texts handed over, oldest
-    first, at most ``limit``, and the ``floor``: the largest ``_id`` in the inbox at the
-    first start (texts at or under it are history, left to ``textport import``)."""
-
-    limit: int = MAX_SEEN
-    floor: int | None = None
-    """None until the first round: everything is history then."""
-    keys: OrderedDict[str, None] = field(default_factory=OrderedDict)
-
-    def is_new(self, entry: Listed) -> bool:
-        if self.floor is None or entry.key in self.keys:
-            return False
-        return entry.id is None or entry.id > self.floor
-
-    def add(self, key: str) -> None:
-        self.keys[key] = None
-        self.keys.move_to_end(key)
-        while len(self.keys) > self.limit:
-            self.keys.popitem(last=False)
-
-    def dump(self) -> bytes:
-        return json.dumps({"version": 1, "floor": self.floor, "seen": list(self.keys)}).encode()
-
-    @classmethod
-    def load(cls, raw: bytes, limit: int = MAX_SEEN) -> Seen:
-        """Raises ValueError when ``raw`` is not a file this class wrote."""
-        doc = json.loads(raw)
-        if not isinstance(doc, dict) or doc.get("version") != 1:
-            raise ValueError("not a version 1 file")
-        floor, keys = doc.get("floor"), doc.get("seen")
-        floor_ok = isinstance(floor, int) and not isinstance(floor, bool)
-        if not floor_ok or not isinstance(keys, list):
-            raise ValueError("no floor or no list of keys")
-        if not all(isinstance(key, str) for key in keys):
-            raise ValueError("a key that is not a string")
-        seen = cls(limit, floor)
-        for key in keys:
-            seen.add(key)
-        return seen
 
 
 # ------------------------------------------------------------ the transport
