@@ -167,8 +167,10 @@ def test_sigkill_between_claim_and_submit_leaves_unknown_and_sends_nothing_again
 
     def start() -> subprocess.Popen[bytes]:
         return subprocess.Popen(
-            [str(TEXTPORT), "host", "--data", str(data), "--relay", NO_RELAY]
-            + ["--transport", "modemmanager", "--config", str(config)],
+            [
+                *(str(TEXTPORT), "host", "--data", str(data), "--relay", NO_RELAY),
+                *("--transport", "modemmanager", "--config", str(config)),
+            ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
