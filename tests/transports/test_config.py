@@ -12,6 +12,7 @@ from textport.errors import ConfigError
 from textport.transports import config
 from textport.transports.gammu import GammuTransport
 from textport.transports.sim import SimCarrier
+from textport.transports.smpp import SmppTransport
 
 
 def test_no_file_is_the_defaults() -> None:
@@ -36,6 +37,21 @@ def test_a_gammu_config(tmp_path: Path) -> None:
         "polling",
         False,
     )
+
+
+def test_an_smpp_config(tmp_path: Path) -> None:
+    path = tmp_path / "textport.toml"
+    path.write_text(
+        '[host]\nregion = "DE"\n\n[smpp]\nhost = "smsc.example"\nsystem_id = "tp"\n'
+        'password = "pw"\nsource_addr = "+4915112345678"\nconcatenation = "sar"\n'
+    )
+    transport = config.open_transport("smpp", config.load(path), data=tmp_path)
+    assert isinstance(transport, SmppTransport)
+    assert (transport.settings.region, transport.settings.concatenation) == ("DE", "sar")
+    assert transport.capabilities.incoming == "events"
+    path.write_text('[smpp]\nhost = "smsc.example"\nsystem_id = "tp"\n')
+    with pytest.raises(ConfigError, match="needs source_addr"):
+        config.open_transport("smpp", config.load(path), data=tmp_path)
 
 
 def test_sim_needs_no_config(tmp_path: Path) -> None:
