@@ -8,6 +8,7 @@ from pathlib import Path
 
 from textport.transports import config
 from textport.transports.gammu import GammuSettings
+from textport.transports.modemmanager import MMSettings
 from textport.transports.smpp import SmppSettings
 from textport.transports.termux import TermuxSettings
 
@@ -50,4 +51,11 @@ def test_every_smpp_setting_is_documented() -> None:
     section = DOC[DOC.index("## `smpp`") :]
     table = section[section.index("### Settings") :].split("\n\n", 2)[1]
     fields = {field.name for field in dataclasses.fields(SmppSettings)} - {"region"}
+    assert set(re.findall(r"^\| `([a-z_]+)` \|", table, re.M)) == fields
+
+
+def test_every_modemmanager_setting_is_documented() -> None:
+    section = DOC[DOC.index("## `modemmanager`") :]
+    table = section[section.index("### Settings") :].split("\n\n", 2)[1]
+    fields = {field.name for field in dataclasses.fields(MMSettings)} - {"region"}
     assert set(re.findall(r"^\| `([a-z_]+)` \|", table, re.M)) == fields
