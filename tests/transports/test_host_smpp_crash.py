@@ -1,32 +1,27 @@
-"""The host with the SMPP transport against Jasmin's SMSC simulator: a text from the
-outbox is submitted and its receipt makes it ``delivered``, received texts reach the
-store, and a host killed between claim and submit_sm_resp leaves the text ``unknown``
-and never submits it again.
+"""``textport host --transport smpp`` killed between claim and submit_sm_resp, against
+Jasmin's SMSC simulator: the text becomes ``unknown`` and is never submitted again.
+
+(The host's other SMPP paths, through the whole Jasmin stack, are test_host_smpp.py's.)
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 from tests.peers.jasmin import SmscSimulator
-from textport.host.daemon import Host, HostSettings
 from textport.store.db import connect
 from textport.store.store import Store
-from textport.transports.smpp import SmppSettings, SmppTransport
 
 TEXTPORT = Path(sys.executable).with_name("textport")
 TIMEOUT = 20.0 * float(os.environ.get("TEXTPORT_TIMEOUT_FACTOR", "1"))
 NO_RELAY = "ws://127.0.0.1:9/v1"  # nothing listens: the host keeps retrying, quietly
 BO = "+447700900123"
-LONG = "Привет, как дела? Всё хорошо 🙂 " * 8
 
 
 def _rows(data: Path, where: str) -> list[sqlite3.Row]:
@@ -40,60 +35,12 @@ def _rows(data: Path, where: str) -> list[sqlite3.Row]:
         db.close()
 
 
-async def _until(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
-
-
 def _config(smsc: SmscSimulator) -> str:
     return (
         '[host]\nregion = "GB"\n\n[smpp]\n'
         f'host = "127.0.0.1"\nport = {smsc.port}\nsystem_id = "textport"\n'
         f'password = "secret"\nsource_addr = "{BO}"\nreconnect_min = 0.1\n'
     )
-
-
-def test_texts_go_out_are_delivered_and_come_in_through_the_host(
-    tmp_path: Path, smsc: SmscSimulator
-) -> None:
-    data = tmp_path / "data"
-    smsc.auto_receipts("DELIVRD")
-
-    async def main() -> None:
-        transport = SmppTransport(
-            SmppSettings.from_table(
-                {"host": "127.0.0.1", "port": smsc.port, "system_id": "tp", "source_addr": BO},
-                "GB",
-            )
-        )
-        host = Host(HostSettings(data=data, relay=NO_RELAY, seed=False), transport=transport)
-        await host.start()
-        try:
-            for n, body in enumerate(["Hello over SMPP", LONG]):
-                host.store.add_outgoing(None, f"{n}" * 32, ["+15550100"], body, 3600)
-            host.outbox.wake()
-            await _until(
-                lambda: len(_rows(data, "dir = 'out' AND state = 'delivered'")) == 2,
-                "both texts delivered",
-            )
-            await asyncio.to_thread(smsc.send_mo, BO, "And back " * 30)
-            await _until(lambda: len(_rows(data, "dir = 'in'")) == 1, "the text in the store")
-        finally:
-            await host.stop()
-
-    asyncio.run(main())
-    out = _rows(data, "dir = 'out' ORDER BY id")
-    submits = smsc.submits()
-    assert len(submits) == 5
-    assert [row["carrier_ref"] for row in out] == [
-        f"smpp:{submits[0].message_id}",
-        f"smpp:{submits[1].message_id}",
-    ]
-    (received,) = _rows(data, "dir = 'in'")
-    assert (received["sender"], received["body"]) == (BO, "And back " * 30)
 
 
 def test_sigkill_between_claim_and_submit_leaves_unknown_and_submits_nothing_again(
