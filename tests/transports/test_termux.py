@@ -10,6 +10,7 @@ printed oldest first, trimming, the permission error), as the notes in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -119,6 +120,28 @@ def test_backfill_takes_the_newest_texts_at_the_first_start_only(phone: FakePhon
     assert [sms.body for sms in sink.texts] == ["old 3", "old 4"]
     again = run(phone.transport(backfill=2, poll_interval=3600), "poll")
     assert again.texts == [], "a restart is not a first start"
+
+
+def test_backfill_the_store_refuses_is_offered_again(phone: FakePhone) -> None:
+    for n in range(4):
+        phone.receive(ANA, f"old {n}", AT + dt.timedelta(minutes=n))
+
+    async def scenario() -> Sink:
+        sink = Sink()
+        sink.fail = True
+        transport = phone.transport(backfill=2, poll_interval=3600)
+        await transport.start(sink)
+        try:
+            with contextlib.suppress(OSError):
+                await transport.poll()  # the first round (or the task's, which failed too)
+            sink.fail = False
+            await transport.poll()
+            await transport.poll()
+        finally:
+            await transport.stop()
+        return sink
+
+    assert [sms.body for sms in asyncio.run(scenario()).texts] == ["old 2", "old 3"]
 
 
 def test_many_texts_between_rounds_are_paged_and_handed_over_oldest_first(

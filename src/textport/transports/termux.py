@@ -258,7 +258,8 @@ class TermuxTransport(Transport):
         if first:
             taken = fresh[: self.settings.backfill]
             left = fresh[len(taken) :]
-            self._seen.floor = max((entry.id or 0 for entry in fresh), default=0)
+            # Taken texts stay over the floor: if the store refuses one, it is offered again.
+            self._seen.floor = max((entry.id or 0 for entry in left), default=0)
             for entry in left:
                 self._seen.add(entry.key)
             if left:
