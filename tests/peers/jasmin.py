@@ -212,9 +212,11 @@ class SmscSimulator:
         self.port = 0
         self.control_port = 0
         self.process: Process | None = None
+        self._receipts: tuple[str | None, float] = (None, 0.0)
 
     def start(self) -> None:
-        """Start (or restart, on the same ports) and wait until it listens."""
+        """Start (or restart, on the same ports, receipts as they were set) and wait until
+        it listens."""
         if not PYTHON.exists():
             raise PeerError(f"{PYTHON} is missing: run scripts/setup (scripts/peers/jasmin)")
         argv = [
@@ -238,6 +240,8 @@ class SmscSimulator:
             self.process.stop()
             raise PeerError(f"the SMSC simulator did not start: {line!r}\n{tail(self.log)}")
         self.port, self.control_port = int(match.group(1)), int(match.group(2))
+        if self._receipts[0] is not None:
+            self.auto_receipts(*self._receipts)
 
     def kill(self) -> None:
         """SIGKILL the simulator: every SMPP connection to it drops without an unbind."""
@@ -278,6 +282,7 @@ class SmscSimulator:
     def auto_receipts(self, stat: str | None = "DELIVRD", delay: float = 0.0) -> None:
         """A receipt with ``stat`` after every submit from now on (None: none)."""
         self.control("receipts", auto=stat is not None, stat=stat or "DELIVRD", delay=delay)
+        self._receipts = (stat, delay)
 
     def binds(self) -> list[str]:
         binds: list[str] = self.control("binds")["binds"]
