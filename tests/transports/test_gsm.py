@@ -4,6 +4,7 @@ client's counter under Node, and libGammu's own encoder)."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import gammu
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from textport.transports import gsm
@@ -27,11 +28,15 @@ mixed = st.text(
         st.sampled_from(GSM_CHARS),
         st.sampled_from("çáü\u201c\u201d\u2019\u2014…ßЖ你"),
         st.sampled_from("🙂👍🏽😀𝄞"),
+        st.sampled_from("\u0300\u0301\u1ab0\u1dc0\u20dd\ufe20"),  # combining marks
         st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
     ),
     max_size=300,
 )
 texts = st.one_of(mostly_gsm, mixed)
+ASTRAL_THEN_MARK = re.compile(
+    "[\U00010000-\U0010ffff][" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in gsm.COMBINING) + "]"
+)
 
 
 def count(text: str) -> tuple[str, int, int]:
@@ -117,9 +122,17 @@ def test_parts_put_back_together_are_the_text_and_each_fits(text: str) -> None:
     limit = segments.single if len(segments.parts) == 1 else segments.per_part
     assert all(weight <= limit for weight in weights)
     if len(segments.parts) > 1:
-        # Greedy: a part ends only where the next character would not fit.
+        # Greedy: a part ends only where the next character would not fit, or (UCS-2)
+        # where it would, but a combining mark after it would not and takes it along.
         for weight, after in zip(weights, segments.parts[1:], strict=False):
-            assert weight + _weight(after[0], segments.encoding) > segments.per_part
+            fits = weight + _weight(after[0], segments.encoding) <= segments.per_part
+            assert not fits or (
+                segments.encoding == "UCS-2"
+                and len(after) > 1
+                and gsm.is_combining(after[1])
+                and weight + _weight(after[0], "UCS-2") + _weight(after[1], "UCS-2")
+                > segments.per_part
+            )
     if segments.encoding == "UCS-2":
         assert segments.units == len(text.encode("utf-16-le")) // 2
 
@@ -172,6 +185,9 @@ def test_header_with_other_elements_first() -> None:
 @given(texts)
 @settings(max_examples=300, deadline=None)
 def test_libgammu_cuts_the_same_parts(text: str) -> None:
+    # libGammu moves one UTF-16 unit back before a combining mark, which cuts a surrogate
+    # pair in two when the mark follows an emoji (test below): there textport differs.
+    assume(not ASTRAL_THEN_MARK.search(text))
     segments = gsm.segment(text)
     encoded = gammu.EncodeSMS(
         {
@@ -181,6 +197,22 @@ def test_libgammu_cuts_the_same_parts(text: str) -> None:
         }
     )
     assert tuple(part["Text"] for part in encoded) == (segments.parts or ("",))
+
+
+def test_a_combining_mark_takes_its_character_along_but_never_half_an_emoji() -> None:
+    accent = "a" * 66 + "e\u0301" + "bcd"
+    assert gsm.segment(accent).parts == ("a" * 66, "e\u0301bcd")
+    after_emoji = "a" * 65 + "😀\u0301" + "bcd"
+    assert gsm.segment(after_emoji).parts == ("a" * 65, "😀\u0301bcd")
+    by_gammu = gammu.EncodeSMS(
+        {
+            "Class": -1,
+            "Unicode": True,
+            "Entries": [{"ID": "ConcatenatedTextLong", "Buffer": after_emoji}],
+        }
+    )
+    # libGammu leaves half of the emoji (a lone surrogate) at the end of the first part.
+    assert len(by_gammu[0]["Text"]) == 66 and by_gammu[0]["Text"][:65] == "a" * 65
 
 
 # ------------------------------------------------------------ oracle: the web client

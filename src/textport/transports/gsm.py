@@ -5,7 +5,9 @@ characters take an escape and so cost 2 septets), goes as GSM-7: 160 septets in 
 SMS, 153 per part once it is split (the concatenation header takes the rest). Anything
 else goes as UCS-2 (in practice UTF-16): 70 code units in one SMS, 67 per part; a
 character outside the BMP (most emoji) takes 2 units. A part never splits an escape
-pair or a surrogate pair, so a part may hold one unit less than its maximum.
+pair or a surrogate pair, so a part may hold one unit less than its maximum; and in
+UCS-2 a combining mark that would begin a part takes the character before it along
+(libGammu's rule, so that "é" written as e + U+0301 reaches the phone whole).
 
 This is the same rule, character for character, as the web client's counter
 (``web/src/client/segments.ts``); ``tests/transports/test_gsm.py`` runs both on the same
@@ -92,6 +94,21 @@ def ucs2_weight(char: str) -> int:
     return 2 if ord(char) > 0xFFFF else 1
 
 
+COMBINING: Final = (
+    (0x0300, 0x036F),
+    (0x1AB0, 0x1AFF),
+    (0x1DC0, 0x1DFF),
+    (0x20D0, 0x20FF),
+    (0xFE20, 0xFE2F),
+)
+"""The combining-mark blocks that libGammu keeps with the character before them."""
+
+
+def is_combining(char: str) -> bool:
+    code = ord(char)
+    return any(low <= code <= high for low, high in COMBINING)
+
+
 def is_gsm7(text: str) -> bool:
     """Whether the whole text can be sent in the GSM 7-bit alphabet."""
     return all(gsm_weight(char) is not None for char in text)
@@ -118,8 +135,11 @@ def segment(text: str) -> Segments:
         start = used = 0
         for index, weight in enumerate(weights):
             if used + weight > limits.per_part:
-                cut.append(text[start:index])
-                start, used = index, 0
+                end = index
+                if encoding == "UCS-2" and is_combining(text[index]) and index - 1 > start:
+                    end = index - 1  # the mark's base character goes along with it
+                cut.append(text[start:end])
+                start, used = end, sum(weights[end:index])
             used += weight
         cut.append(text[start:])
         parts = tuple(cut)

@@ -7,7 +7,9 @@
  * takes the rest). Anything else goes as UCS-2: 70 UTF-16 units in one SMS,
  * 67 per part; a character outside the BMP (most emoji) takes 2 units. A part
  * never splits an escape pair or a surrogate pair, so a part may hold one
- * unit less than its maximum.
+ * unit less than its maximum; and in UCS-2 a combining mark that would begin a
+ * part takes the character before it along (libGammu's rule; the host's
+ * transports/gsm.py cuts the same way).
  */
 
 /** The GSM 03.38 default alphabet (ESC, 0x1B, is left out: nobody types it). */
@@ -47,6 +49,16 @@ export function gsmWeight(char: string): 1 | 2 | null {
   return null;
 }
 
+/** The combining-mark blocks that stay with the character before them. */
+const COMBINING: readonly (readonly [number, number])[] = [
+  [0x0300, 0x036f], [0x1ab0, 0x1aff], [0x1dc0, 0x1dff], [0x20d0, 0x20ff], [0xfe20, 0xfe2f],
+];
+
+export function isCombining(char: string): boolean {
+  const code = char.codePointAt(0) ?? 0;
+  return COMBINING.some(([low, high]) => low <= code && code <= high);
+}
+
 /** Whether the whole text can be sent in the GSM 7-bit alphabet. */
 export function isGsm7(text: string): boolean {
   for (const char of text) if (gsmWeight(char) === null) return false;
@@ -58,8 +70,8 @@ export function countSegments(text: string): SegmentCount {
   const encoding: Encoding = isGsm7(text) ? "GSM-7" : "UCS-2";
   const { single, perPart } = LIMITS[encoding];
   // One weight per code point: septets for GSM-7, UTF-16 units for UCS-2.
-  const weights: number[] = [];
-  for (const char of text) weights.push(encoding === "GSM-7" ? (gsmWeight(char) ?? 1) : char.length);
+  const chars = [...text];
+  const weights = chars.map((char) => (encoding === "GSM-7" ? (gsmWeight(char) ?? 1) : char.length));
   const units = weights.reduce((sum, w) => sum + w, 0);
   let parts: number;
   if (units === 0) parts = 0;
@@ -67,13 +79,16 @@ export function countSegments(text: string): SegmentCount {
   else {
     parts = 1;
     let used = 0;
-    for (const w of weights) {
+    let start = 0;
+    weights.forEach((w, i) => {
       if (used + w > perPart) {
         parts += 1;
-        used = 0;
+        // A combining mark does not begin a part: its base character comes along.
+        start = encoding === "UCS-2" && isCombining(chars[i]!) && i - 1 > start ? i - 1 : i;
+        used = start < i ? weights[i - 1]! : 0;
       }
       used += w;
-    }
+    });
   }
   const capacity = parts <= 1 ? single : parts * perPart;
   return { encoding, units, parts, single, perPart, capacity };
