@@ -3,7 +3,7 @@
 * ``smsc``: Jasmin's SMSC simulator alone, a fresh one per test (about 0.2 s): bind to
   ``smsc.port`` with any credentials.
 * ``jasmin``: the whole stack of :class:`tests.peers.jasmin.JasminStack`, one per
-  session (about 5 s to start here): textport's ESME binds to ``jasmin.esme``; the
+  session (4-5 s to start here): textport's ESME binds to ``jasmin.esme``; the
   network behind it is ``jasmin.smsc``. A test that kills a part restarts it before it
   ends; each test starts with automatic receipts off.
 
