@@ -189,6 +189,32 @@ def test_mo_texts_single_and_multipart_reach_the_sink(smsc: SmscSimulator) -> No
     asyncio.run(scenario())
 
 
+def test_a_flood_of_mo_texts_is_handed_over_completely_each_once(smsc: SmscSimulator) -> None:
+    sim = smsc
+    flood = [f"flood {i}" + (" — long one " * 8 if i % 10 == 0 else "") for i in range(300)]
+
+    async def scenario() -> None:
+        sink = Sink()
+        transport = await started(sim.port, sink)
+
+        def send_all() -> None:
+            for i, body in enumerate(flood):
+                sim.send_mo(f"+1555010{i % 10:02d}", body, "1234", "ucs2" if "—" in body else "gsm")
+
+        try:
+            await asyncio.gather(
+                asyncio.to_thread(send_all), until(lambda: len(sink.texts) >= 300, "300 texts")
+            )
+            await asyncio.sleep(0.3)  # nothing more may come: each text once
+        finally:
+            await transport.stop()
+        assert sorted(sms.body for sms in sink.texts) == sorted(flood)
+        assert len({sms.source_id for sms in sink.texts}) == 300
+        assert all(sms.parts == (2 if "—" in sms.body else 1) for sms in sink.texts)
+
+    asyncio.run(scenario())
+
+
 def test_a_killed_smsc_is_reconnected_and_nothing_is_lost_or_sent_twice(
     smsc: SmscSimulator,
 ) -> None:
