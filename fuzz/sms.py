@@ -8,7 +8,7 @@ decoder. The first input byte picks the decoder:
   :func:`~textport.transports.gsm.from_septets` (unpacked GSM 7-bit text) never raise;
   a header they accept encodes back to itself, and decoded septets are GSM-7 text that
   encodes and decodes back to itself.
-- :func:`textport.transports.termux_listing.parse_listing` (``termux-sms-list``'s output) raises
+- :func:`textport.transports.termux.listing.parse_listing` (``termux-sms-list``'s output) raises
   only TransportError, and every entry it returns can be handed to the host.
 
 Any other exception, or a broken promise, is a crash that atheris reports with its input.
@@ -24,7 +24,8 @@ import phonenumbers  # noqa: F401 - not ours: imported before instrumenting, it 
 
 with atheris.instrument_imports():
     from textport.errors import TransportError
-    from textport.transports import gsm, termux, termux_listing
+    from textport.transports import gsm, termux
+    from textport.transports.termux import listing as termux_listing
 
 NOW_MS = 1_790_000_000_000
 TRANSPORT = termux.TermuxTransport(termux.TermuxSettings(region="GB"), Path("/nonexistent"))

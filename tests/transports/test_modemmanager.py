@@ -21,9 +21,10 @@ import pytest
 from tests.peers.modemmanager import ModemManagerRig
 from tests.transports.virtual_modem import VirtualModem
 from textport.errors import ConfigError, TransportError
-from textport.transports import gsm, mm_errors
+from textport.transports import gsm
 from textport.transports.base import Incoming, ReportState
 from textport.transports.modemmanager import MMSettings, ModemManagerTransport
+from textport.transports.modemmanager import errors as mm_errors
 
 TIMEOUT = 20.0 * float(os.environ.get("TEXTPORT_TIMEOUT_FACTOR", "1"))
 LONG = "Привет, как дела? Всё хорошо 🙂 " * 5

@@ -30,7 +30,7 @@ from textport.store.store import Store
 from textport.transports import config
 from textport.transports.base import Incoming, ReportState
 from textport.transports.termux import TermuxSettings, TermuxTransport
-from textport.transports.termux_listing import parse_listing, received_ms
+from textport.transports.termux.listing import parse_listing, received_ms
 
 ANA, BO = "+15550100", "+447700900123"
 AT = dt.datetime(2026, 3, 1, 12, 0, 0)

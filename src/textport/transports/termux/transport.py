@@ -59,7 +59,7 @@ from textport import numbers
 from textport.errors import ConfigError, TransportError
 from textport.transports import gsm
 from textport.transports.base import Capabilities, Incoming, Sink, Transport
-from textport.transports.termux_listing import (
+from textport.transports.termux.listing import (
     MAX_SEEN,
     Listed,
     Seen,

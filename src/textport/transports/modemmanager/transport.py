@@ -21,7 +21,7 @@ itself.
 - **Delivery reports** come as received SMS objects of type STATUS_REPORT carrying the
   recipient, the ``MessageReference`` of the part they are about, and ``DeliveryState``
   (TP-Status); they are matched with the sent text by (recipient, reference), then deleted.
-- **Errors**: :mod:`~textport.transports.mm_errors` maps ModemManager's D-Bus errors to
+- **Errors**: :mod:`.errors` maps ModemManager's D-Bus errors to
   transient or permanent, with a readable reason.
 """
 
@@ -41,8 +41,9 @@ from typing import Any, Final
 
 from textport import numbers
 from textport.errors import ConfigError, TransportError
-from textport.transports import gsm, mm_errors, reports
+from textport.transports import gsm, reports
 from textport.transports.base import Capabilities, Incoming, Sink, Transport
+from textport.transports.modemmanager import errors as mm_errors
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +147,7 @@ UNANSWERED: Final = frozenset({"timeout", "disconnected", "Serial.ResponseTimeou
 
 class _Bus:
     """The few D-Bus calls this transport makes, each with a deadline; errors are
-    :class:`CallError` (see mm_errors)."""
+    :class:`CallError` (see .errors)."""
 
     def __init__(self, bus: Any) -> None:
         self.raw = bus
