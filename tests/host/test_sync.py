@@ -154,6 +154,7 @@ HOST_ONLY: list[wire.Message] = [
     wire.ConvPage(qid=1, convs=[], more=False),
     wire.ThreadPage(qid=1, conv=1, msgs=[], more=False),
     wire.Chunk(qid=1, att=1, offset=0, total=1, type="image/png", data="AA=="),
+    wire.Done(qid=1),
     wire.PairRequest(name="n", agent="a"),
     wire.PairAccept(
         host_name="h",
@@ -182,7 +183,7 @@ def test_every_message_type_is_either_handled_or_refused(rig: Rig) -> None:
     """Nothing falls through: the refused list is exactly what a device never sends."""
     device_sends = {
         *("hello", "sync", "send", "read", "search", "convs", "thread", "fetch"),
-        *("ping", "pong", "error", "bye"),
+        *("conv_set", "conv_delete", "contact", "ping", "pong", "error", "bye"),
     }
     refused = {m.__struct_config__.tag for m in HOST_ONLY}
     assert device_sends | refused == set(wire.MESSAGE_TYPES)
@@ -656,3 +657,133 @@ def test_a_page_of_huge_messages_is_cut_to_fit_one_transport_message(rig: Rig) -
             break
         before = (page.msgs[-1].at, page.msgs[-1].id)
     assert len(seen) == len(set(seen)) == 3
+
+
+# ---------------------------------------------------------------- conversation management
+
+
+def _live(rig: Rig) -> None:
+    rig.go_live()
+    rig.take()
+
+
+def _pushed(rig: Rig) -> list[wire.Event]:
+    rig.session.push()
+    return [m.event for m in rig.take() if isinstance(m, wire.EventMessage)]
+
+
+def test_conv_set_answers_done_and_every_device_gets_the_new_record(rig: Rig) -> None:
+    conv = rig.store.conversation_for([ANA])
+    _live(rig)
+    rig.session.handle(wire.ConvSet(qid=4, conv=conv, pinned=True, muted=True))
+    assert rig.one() == wire.Done(qid=4)
+    assert rig.accepted == 1, "the daemon is told, so every device gets the event"
+    (event,) = _pushed(rig)
+    assert isinstance(event, wire.ConversationEvent)
+    assert (event.conv.pinned, event.conv.muted, event.conv.archived) == (True, True, False)
+    rig.session.handle(wire.ConvSet(qid=5, conv=conv, archived=True, unread=True))
+    assert rig.one() == wire.Done(qid=5)
+    (event,) = _pushed(rig)
+    assert isinstance(event, wire.ConversationEvent)
+    record = event.conv
+    assert (record.pinned, record.archived, record.muted, record.unread) == (False, True, True, 1)
+    rig.session.handle(wire.ConvSet(qid=6, conv=conv, muted=True))
+    assert rig.one() == wire.Done(qid=6)
+    assert _pushed(rig) == [], "nothing changed, no event"
+
+
+def test_a_sixth_pin_or_an_unknown_conversation_is_refused_naming_the_qid(rig: Rig) -> None:
+    convs = [rig.store.conversation_for([f"+1555010{n}"]) for n in range(6)]
+    for qid, conv in enumerate(convs[:5]):
+        rig.session.handle(wire.ConvSet(qid=qid, conv=conv, pinned=True))
+        assert rig.one() == wire.Done(qid=qid)
+    rig.session.handle(wire.ConvSet(qid=9, conv=convs[5], pinned=True))
+    refused = rig.one()
+    assert isinstance(refused, wire.Error)
+    assert (refused.code, refused.ref) == ("bad_message", "9")
+    assert "up to 5" in refused.message
+    assert not rig.store.conversation(convs[5]).pinned
+    for qid, message in (
+        (10, wire.ConvSet(qid=10, conv=999, muted=True)),
+        (11, wire.ConvDelete(qid=11, conv=999)),
+        (12, wire.ConvSet(qid=12, conv=convs[0], pinned=True, archived=True)),
+    ):
+        rig.session.handle(message)
+        error = rig.one()
+        assert isinstance(error, wire.Error)
+        assert error.ref == str(qid)
+    rig.session.handle(wire.Ping(n=1))
+    assert rig.one() == wire.Pong(n=1), "the session goes on"
+
+
+def test_folders_page_apart_and_blocked_texts_are_kept_hidden_and_never_unread(rig: Rig) -> None:
+    store = rig.store
+    ana, bo, dee = (store.conversation_for([n]) for n in (ANA, BO, "+15550103"))
+    store.add_incoming(ANA, "hi", 1000, "a")
+    store.add_incoming(BO, "yo", 2000, "b")
+    store.add_incoming("+15550103", "hey", 3000, "c")
+    store.set_flags(ana, pinned=True)
+    store.set_flags(bo, blocked=True)
+    _live(rig)
+
+    def folder(name: wire.Folder) -> list[int]:
+        rig.session.handle(wire.Convs(qid=1, before=None, limit=10, folder=name))
+        page = rig.one()
+        assert isinstance(page, wire.ConvPage)
+        return [c.id for c in page.convs]
+
+    assert (folder("inbox"), folder("pinned"), folder("blocked"), folder("archived")) == (
+        [dee],
+        [ana],
+        [bo],
+        [],
+    )
+    store.add_incoming(BO, "still here", 4000, "d")
+    assert store.conversation(bo).unread == 0
+    assert folder("blocked") == [bo]
+    assert store.thread_page(bo)[0].body == "still here"
+
+
+def test_conv_delete_drops_messages_index_files_and_tells_devices_gone(rig: Rig) -> None:
+    data = b"picture bytes"
+    att = _mms(rig, data)
+    conv = rig.store.conversation_for([ANA, BO])
+    sha = rig.store.attachment(att)["sha256"]  # type: ignore[index]
+    assert rig.files.path(sha).exists()
+    _live(rig)
+    rig.session.handle(wire.Search(qid=6, query="look", limit=10, before=None))
+    found = rig.one()
+    assert isinstance(found, wire.Results)
+    assert len(found.hits) == 1
+    rig.session.handle(wire.ConvDelete(qid=7, conv=conv))
+    assert rig.one() == wire.Done(qid=7)
+    (gone,) = _pushed(rig)
+    assert gone == wire.GoneEvent(seq=rig.store.latest_seq(), conv=conv)
+    assert not rig.files.path(sha).exists()
+    db = rig.store.db
+    for table in ("messages", "attachments", "participants", "conversations"):
+        assert db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 0, table
+    rig.session.handle(wire.Search(qid=8, query="look", limit=10, before=None))
+    assert rig.one() == wire.Results(qid=8, hits=[], more=False)
+    # A device that was behind gets what is left of the log: no event names a deleted row.
+    batches, synced = rig.sync(1)
+    assert _events(batches)[-1] == gone
+    assert all(not isinstance(e, wire.MessageEvent) for e in _events(batches))
+    assert synced == wire.Synced(seq=rig.store.latest_seq())
+
+
+def test_contact_names_a_number_in_its_conversation_and_in_groups(rig: Rig) -> None:
+    one = rig.store.conversation_for([BO])
+    group = rig.store.conversation_for([ANA, BO])
+    _live(rig)
+    rig.session.handle(wire.Contact(qid=3, number=BO, name="Bo Smith"))
+    assert rig.one() == wire.Done(qid=3)
+    events = _pushed(rig)
+    records = {e.conv.id: e.conv for e in events if isinstance(e, wire.ConversationEvent)}
+    assert records[one].name == "Bo Smith"
+    assert records[one].names == ["Bo Smith"]
+    assert records[group].names == [None, "Bo Smith"]
+    rig.session.handle(wire.Contact(qid=4, number=BO, name=None))
+    assert rig.one() == wire.Done(qid=4)
+    assert rig.store.conversation(one).name is None
+    assert rig.store.conversation(group).names == [None, None]

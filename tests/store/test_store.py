@@ -9,7 +9,7 @@ import pytest
 
 from textport.errors import StoreError
 from textport.protocol import messages as wire
-from textport.store.db import SCHEMA_VERSION, connect
+from textport.store.db import SCHEMA_VERSION, connect, migrate
 from textport.store.store import Store
 
 NOW = 1_790_000_000.0
@@ -101,3 +101,81 @@ def test_revoked_devices_stay_listed(store: Store) -> None:
 def test_foreign_keys_are_enforced(store: Store) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         store.add_outgoing(b"x" * 16, "cd" * 16, ["+15550100"], "hi", 3600)
+
+
+# ---------------------------------------------------------------- conversation management
+
+
+def test_a_version_3_database_keeps_its_events_and_never_reuses_a_seq(tmp_path: Path) -> None:
+    db = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+    migrate(db, upto=3)
+    db.execute("INSERT INTO conversations (peers, last_at) VALUES ('+15550100', 5)")
+    for _ in range(3):
+        db.execute("INSERT INTO events (kind, ref, at) VALUES ('conv', 1, 5)")
+    db.execute("DELETE FROM events WHERE seq = 3")  # the high-water mark is 3, max(seq) 2
+    db.close()
+    store = Store(connect(tmp_path / "t.db"), lambda: NOW)
+    assert [e.seq for e in store.events_since(0, 10)] == [1, 2]
+    store.set_flags(1, archived=True)
+    assert store.latest_seq() == 4
+    plan = store.db.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM conversations WHERE blocked = 0 AND archived = 1 "
+        "AND pinned = 0 AND (last_at, id) < (?, ?) ORDER BY last_at DESC, id DESC LIMIT 5",
+        (1 << 62, 0),
+    ).fetchall()
+    assert "conversations_folder" in str([tuple(row) for row in plan])
+    assert "TEMP B-TREE" not in str([tuple(row) for row in plan])
+
+
+def test_pinning_unarchives_archiving_unpins_and_blocking_unpins_and_reads(store: Store) -> None:
+    conv = store.conversation_for(["+15550100"])
+    store.add_incoming("+15550100", "hi", 1000, "s1")
+    store.set_flags(conv, archived=True)
+    store.set_flags(conv, pinned=True)
+    record = store.conversation(conv)
+    assert (record.pinned, record.archived, record.unread) == (True, False, 1)
+    store.set_flags(conv, archived=True)
+    record = store.conversation(conv)
+    assert (record.pinned, record.archived) == (False, True)
+    store.set_flags(conv, pinned=True)
+    store.set_flags(conv, blocked=True)
+    record = store.conversation(conv)
+    assert (record.pinned, record.blocked, record.unread) == (False, True, 0)
+    store.set_flags(conv, unread=True)
+    assert store.conversation(conv).unread == 0, "a blocked conversation is never unread"
+    store.set_flags(conv, blocked=False, unread=True)
+    assert store.conversation(conv).unread == 1
+    store.set_flags(conv, unread=False)
+    assert store.conversation(conv).unread == 0
+
+
+def test_a_new_text_unarchives_unless_muted_and_an_import_never_does(store: Store) -> None:
+    conv = store.conversation_for(["+15550100"])
+    store.set_flags(conv, archived=True)
+    store.add_sent(["+15550100"], "mine", 900, "sent")
+    assert store.conversation(conv).archived, "an outgoing text leaves it archived"
+    store.touch_conversations([(conv, 950, "old", 1)], history=True)
+    assert store.conversation(conv).archived, "imported history leaves it archived"
+    store.add_incoming("+15550100", "back", 1000, "s1")
+    assert not store.conversation(conv).archived
+    store.set_flags(conv, archived=True, muted=True)
+    store.add_incoming("+15550100", "quiet", 2000, "s2")
+    assert store.conversation(conv).archived, "muted: it stays archived"
+
+
+def test_a_text_finished_after_its_conversation_was_deleted_makes_no_event(
+    store: Store,
+) -> None:
+    accepted = store.add_outgoing(DEVICE, "cd" * 16, ["+15550100"], "hi", 3600)
+    (claimed,) = store.claim_due()
+    conv = store.find_conversation(["+15550100"])
+    assert conv is not None
+    assert store.delete_conversation(conv) == []
+    seq = store.latest_seq()
+    store.finish(claimed.msg_id, "sent")
+    assert store.latest_seq() == seq
+    assert store.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+    assert [type(e) for e in store.events_since(0, 10)] == [wire.GoneEvent]
+    assert accepted.msg_id == claimed.msg_id
+    with pytest.raises(StoreError):
+        store.delete_conversation(conv)

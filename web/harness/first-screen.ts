@@ -152,7 +152,7 @@ async function round(index: number): Promise<Timing> {
     const reset = await receive();
     if (reset.t !== "reset") throw new Error(`expected reset, got ${reset.t}`);
     await send({ t: "sync", since: reset.seq, limit: 1000 });
-    await send({ t: "convs", qid: 1, before: null, limit: 50 });
+    await send({ t: "convs", qid: 1, before: null, limit: 50, folder: "inbox" });
     let page: Message;
     do page = await receive();
     while (page.t !== "conv_page");

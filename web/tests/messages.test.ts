@@ -165,6 +165,11 @@ const CHUNK = (data: string, type = "image/png"): string =>
 /** The record fields after `atts` as Python encodes their defaults. */
 const PARTS = ',"parts":1,"missing":[]';
 const DEFAULTS = ',"kind":"sms","sender":"","subject":null,"atts":[]' + PARTS;
+/** What a conversation record without the management fields is read as. */
+const FLAGS = ',"pinned":false,"archived":false,"muted":false,"blocked":false,"names":[]';
+/** A conversation event around `conv`'s fields after id, and the same re-encoded with its defaults. */
+const CONV_OF = (fields: string): string => `{"t":"event","event":{"k":"conv","seq":1,"conv":{"id":1,${fields}}}}`;
+const WITH_FLAGS = (fields: string): string => "ok:" + CONV_OF(fields + FLAGS);
 
 /** [input, result] as PYTHON_CASES, for the messages and record fields of history paging. */
 const HISTORY_CASES: readonly (readonly [string, string])[] = [
@@ -195,20 +200,45 @@ const HISTORY_CASES: readonly (readonly [string, string])[] = [
   [MSG(',"atts":[{"id":1,"type":"image/png","name":"' + "n".repeat(129) + '","size":3,"broken":null}]'), "bad_message"],
   [MSG(',"atts":[{"id":1,"type":"image/png","name":null,"size":3,"broken":"' + "b".repeat(201) + '"}]'), "bad_message"],
   [MSG(',"atts":null'), "bad_message"],
-  [CONV(""), "ok:" + CONV(',"hist":0')],
-  [CONV(',"hist":7'), "ok"],
+  [CONV(""), "ok:" + CONV(',"hist":0' + FLAGS)],
+  [CONV(',"hist":7'), "ok:" + CONV(',"hist":7' + FLAGS)],
   [CONV(',"hist":-1'), "bad_message"],
   [CONV(',"hist":null'), "bad_message"],
-  [`{"t":"event","event":{"k":"conv","seq":1,"conv":{"id":1,"peers":[${Array(100).fill('"x@example.com"').join(",")}],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0}}}`, "ok"],
+  [CONV_OF(`"peers":[${Array(100).fill('"x@example.com"').join(",")}],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0`), WITH_FLAGS(`"peers":[${Array(100).fill('"x@example.com"').join(",")}],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0`)],
   [`{"t":"event","event":{"k":"conv","seq":1,"conv":{"id":1,"peers":[${Array(101).fill('"x@example.com"').join(",")}],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0}}}`, "bad_message"],
-  [`{"t":"event","event":{"k":"conv","seq":1,"conv":{"id":1,"peers":["${"p".repeat(64)}"],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0}}}`, "ok"],
+  [CONV_OF(`"peers":["${"p".repeat(64)}"],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0`), WITH_FLAGS(`"peers":["${"p".repeat(64)}"],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0`)],
   [`{"t":"event","event":{"k":"conv","seq":1,"conv":{"id":1,"peers":["${"p".repeat(65)}"],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0}}}`, "bad_message"],
   [`{"t":"event","event":{"k":"conv","seq":1,"conv":{"id":1,"peers":["a,b"],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0}}}`, "bad_message"],
   [`{"t":"event","event":{"k":"conv","seq":1,"conv":{"id":1,"peers":[""],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0}}}`, "bad_message"],
   [`{"t":"event","event":{"k":"conv","seq":1,"conv":{"id":1,"peers":["a\\u007f"],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0}}}`, "bad_message"],
-  [`{"t":"event","event":{"k":"conv","seq":1,"conv":{"id":1,"peers":["${"\u{1f605}".repeat(64)}"],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0}}}`, "ok"],
+  [CONV_OF(`"peers":["${"\u{1f605}".repeat(64)}"],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0`), WITH_FLAGS(`"peers":["${"\u{1f605}".repeat(64)}"],"name":null,"last_at":1,"snippet":"s","unread":0,"hist":0`)],
   ['{"t":"send","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","to":["x@example.com"],"body":"x"}', "invalid_number"],
-  ['{"t":"convs","qid":1,"before":[9007199254740991,0],"limit":100}', "ok"],
+  ['{"t":"convs","qid":1,"before":[9007199254740991,0],"limit":100}', 'ok:{"t":"convs","qid":1,"before":[9007199254740991,0],"limit":100,"folder":"inbox"}'],
+  ['{"t":"convs","qid":1,"before":null,"limit":5,"folder":"blocked"}', "ok"],
+  ['{"t":"convs","qid":1,"before":null,"limit":5,"folder":"Inbox"}', "bad_message"],
+  ['{"t":"convs","qid":1,"before":null,"limit":5,"folder":null}', "bad_message"],
+  [CONV(',"hist":0,"pinned":true,"archived":false,"muted":true,"blocked":false,"names":["Ana"]'), "ok"],
+  [CONV(',"pinned":1'), "bad_message"],
+  [CONV(',"names":[null,"' + "n".repeat(128) + '"]'), "ok:" + CONV(',"hist":0,"pinned":false,"archived":false,"muted":false,"blocked":false,"names":[null,"' + "n".repeat(128) + '"]')],
+  [CONV(',"names":["' + "n".repeat(129) + '"]'), "bad_message"],
+  [CONV(',"names":' + JSON.stringify(Array(101).fill(null))), "bad_message"],
+  [CONV(',"names":null'), "bad_message"],
+  ['{"t":"event","event":{"k":"gone","seq":3,"conv":7}}', "ok"],
+  ['{"t":"event","event":{"k":"gone","seq":3}}', "bad_message"],
+  ['{"t":"conv_set","qid":1,"conv":2}', 'ok:{"t":"conv_set","qid":1,"conv":2,"pinned":null,"archived":null,"muted":null,"blocked":null,"unread":null}'],
+  ['{"t":"conv_set","qid":1,"conv":2,"pinned":true,"archived":null,"muted":false,"blocked":null,"unread":true}', "ok"],
+  ['{"t":"conv_set","qid":1,"conv":2,"unread":1}', "bad_message"],
+  ['{"t":"conv_set","qid":1,"pinned":true}', "bad_message"],
+  ['{"t":"conv_delete","qid":1,"conv":2}', "ok"],
+  ['{"t":"conv_delete","qid":1,"conv":-2}', "bad_message"],
+  ['{"t":"contact","qid":1,"number":"+15550100","name":null}', "ok"],
+  ['{"t":"contact","qid":1,"number":"Bank","name":"' + "é".repeat(128) + '"}', "ok"],
+  ['{"t":"contact","qid":1,"number":"+15550100","name":"' + "n".repeat(129) + '"}', "bad_message"],
+  ['{"t":"contact","qid":1,"number":"+15550100","name":""}', "bad_message"],
+  ['{"t":"contact","qid":1,"number":"+15550100"}', "bad_message"],
+  ['{"t":"contact","qid":1,"number":"","name":"x"}', "bad_message"],
+  ['{"t":"done","qid":4}', "ok"],
+  ['{"t":"done"}', "bad_message"],
   ['{"t":"convs","qid":1,"before":[1,2],"limit":0}', "bad_message"],
   ['{"t":"convs","qid":1,"before":[1,2],"limit":101}', "bad_message"],
   ['{"t":"convs","qid":1,"limit":50}', "bad_message"],
@@ -339,7 +369,8 @@ describe("encodeMessage", () => {
   it("knows every message type of messages.py", () => {
     expect(MESSAGE_TYPES).toEqual([
       "hello", "welcome", "sync", "batch", "synced", "reset", "event", "send", "ack", "read", "search",
-      "results", "convs", "conv_page", "thread", "thread_page", "fetch", "chunk", "ping", "pong", "error", "bye",
+      "results", "convs", "conv_page", "thread", "thread_page", "conv_set", "conv_delete", "contact", "done",
+      "fetch", "chunk", "ping", "pong", "error", "bye",
       "pair_request", "pair_accept", "pair_reject",
     ]);
   });

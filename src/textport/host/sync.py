@@ -6,7 +6,10 @@ host   -> device event                            every change after synced
 device -> host   send         -> ack              after the commit; same ack again
 device -> host   read                             unread = 0
 device -> host   search       -> results          full-text, newest first
-device -> host   convs        -> conv_page        the conversation list, a page at a time
+device -> host   convs        -> conv_page        a folder's conversations, a page at a time
+device -> host   conv_set     -> done             pin, archive, mute, block, mark (un)read
+device -> host   conv_delete  -> done             a conversation, its messages, its files
+device -> host   contact      -> done             a contact name, in every conversation
 device -> host   thread       -> thread_page      a conversation's messages, a page at a time
 device -> host   fetch        -> chunk            an attachment's bytes, 45 000 at a time
 device -> host   ping         -> pong
@@ -100,8 +103,15 @@ class DeviceSession:
                     self._accepted()
             case wire.Search():
                 self._send(self._search(message))
-            case wire.Convs(qid=qid, before=before, limit=limit):
-                self._convs(qid, before, limit)
+            case wire.Convs(qid=qid, before=before, limit=limit, folder=folder):
+                self._convs(qid, before, limit, folder)
+            case wire.ConvSet():
+                self._conv_set(message)
+            case wire.ConvDelete(qid=qid, conv=conv):
+                self._conv_delete(qid, conv)
+            case wire.Contact(qid=qid, number=number, name=name):
+                self._store.set_contact_name(number, name)
+                self._done(qid, changed=True)
             case wire.Thread():
                 self._thread(message)
             case wire.Fetch(qid=qid, att=att, offset=offset):
@@ -130,13 +140,17 @@ class DeviceSession:
             return
         cursor = since
         while True:
-            events = self._store.events_since(cursor, limit)
-            for batch in _batches(events):
-                cursor = batch[-1].seq
-                more = cursor < latest
+            # Events naming what was deleted render as nothing: the scan, not the last
+            # event sent, says how far this got.
+            events, scanned = self._store.scan_events(cursor, limit)
+            batches = _batches(events)
+            for index, batch in enumerate(batches):
+                more = index < len(batches) - 1 or scanned < latest
                 self._send(wire.Batch(events=batch, more=more))
-            if not events or cursor >= latest:
+            if scanned == cursor or scanned >= latest:
+                cursor = scanned
                 break
+            cursor = scanned
         self._send(wire.Synced(seq=cursor))
         self._sent_seq = cursor
         self.synced = True
@@ -145,10 +159,13 @@ class DeviceSession:
         """Send every event after the last one this device got (live updates)."""
         if not self.synced:
             return
-        while events := self._store.events_since(self._sent_seq, PUSH_LIMIT):
+        while True:
+            events, scanned = self._store.scan_events(self._sent_seq, PUSH_LIMIT)
+            if scanned == self._sent_seq:
+                return
             for event in events:
                 self._send(wire.EventMessage(event=event))
-                self._sent_seq = event.seq
+            self._sent_seq = scanned
 
     def _accept(self, message: wire.Send) -> None:
         accepted = self._store.add_outgoing(
@@ -183,10 +200,41 @@ class DeviceSession:
         hits = [wire.Hit(msg_id=m.msg_id, conv=m.conv, at=m.at, snippet=m.snippet) for m in matches]
         return wire.Results(qid=message.qid, hits=hits, more=more)
 
-    def _convs(self, qid: int, before: tuple[int, int] | None, limit: int) -> None:
-        convs = self._store.conversations_page(before, limit + 1)
+    def _convs(
+        self, qid: int, before: tuple[int, int] | None, limit: int, folder: wire.Folder
+    ) -> None:
+        convs = self._store.conversations_page(before, limit + 1, folder)
         page = _fit(convs[:limit])
         self._send(wire.ConvPage(qid=qid, convs=page, more=len(convs) > len(page)))
+
+    def _conv_set(self, message: wire.ConvSet) -> None:
+        try:
+            changed = self._store.set_flags(
+                message.conv,
+                pinned=message.pinned,
+                archived=message.archived,
+                muted=message.muted,
+                blocked=message.blocked,
+                unread=message.unread,
+            )
+        except StoreError as exc:
+            raise _RequestError(message.qid, str(exc)) from exc
+        self._done(message.qid, changed=changed)
+
+    def _conv_delete(self, qid: int, conv: int) -> None:
+        try:
+            orphans = self._store.delete_conversation(conv)
+        except StoreError as exc:
+            raise _RequestError(qid, "there is no such conversation") from exc
+        for sha256 in orphans:
+            self._files.remove(sha256)
+        self._done(qid, changed=True)
+
+    def _done(self, qid: int, *, changed: bool) -> None:
+        """Answer a change request; its events reach every device (this one too)."""
+        self._send(wire.Done(qid=qid))
+        if changed:
+            self._accepted()
 
     def _thread(self, message: wire.Thread) -> None:
         if message.before is not None and message.after is not None:

@@ -68,6 +68,10 @@ ChunkData = Annotated[str, msgspec.Meta(max_length=60_000, pattern=r"^[A-Za-z0-9
 Kind = Literal["sms", "mms"]
 State = Literal["queued", "sending", "sent", "delivered", "failed", "unknown", "received"]
 Direction = Literal["in", "out"]
+Folder = Literal["inbox", "pinned", "archived", "blocked"]
+MAX_PINNED: Final = 5
+"""At most this many conversations are pinned (Google Messages' limit)."""
+ContactSetName = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 
 
 class _Struct(msgspec.Struct, frozen=True):
@@ -122,6 +126,14 @@ class ConversationRecord(_Struct, frozen=True):
     unread: Unread
     hist: Seq = 0
     """Grows when messages were added out of time order (an import): drop cached pages."""
+    pinned: bool = False
+    archived: bool = False
+    muted: bool = False
+    """No notification for its texts; they still count as unread."""
+    blocked: bool = False
+    """Its texts are kept but hidden from every folder but "blocked", never unread."""
+    names: Annotated[list[ContactName | None], msgspec.Meta(max_length=MAX_PEERS)] = []
+    """The contact name of each of ``peers`` (None: none), for a group's participants."""
 
 
 class _Event(_Struct, frozen=True, tag_field="k"):
@@ -146,7 +158,14 @@ class ConversationEvent(_Event, frozen=True, tag="conv"):
     conv: ConversationRecord
 
 
-Event = MessageEvent | StatusEvent | ConversationEvent
+class GoneEvent(_Event, frozen=True, tag="gone"):
+    """The conversation was deleted: drop it and every message cached for it."""
+
+    seq: Seq
+    conv: Seq
+
+
+Event = MessageEvent | StatusEvent | ConversationEvent | GoneEvent
 
 
 class Hit(_Struct, frozen=True):
@@ -253,11 +272,13 @@ class Results(_Message, frozen=True, tag="results"):
 
 
 class Convs(_Message, frozen=True, tag="convs"):
-    """device -> host: a page of conversations, newest first, older than ``before``."""
+    """device -> host: a page of a folder's conversations, newest first, older than
+    ``before``."""
 
     qid: Seq
     before: Position | None
     limit: PageLimit
+    folder: Folder = "inbox"
 
 
 class ConvPage(_Message, frozen=True, tag="conv_page"):
@@ -284,6 +305,40 @@ class ThreadPage(_Message, frozen=True, tag="thread_page"):
     conv: Seq
     msgs: Annotated[list[MessageRecord], msgspec.Meta(max_length=MAX_PAGE)]
     more: bool
+
+
+class ConvSet(_Message, frozen=True, tag="conv_set"):
+    """device -> host: set each given flag of ``conv`` (None: leave it); ``unread``
+    true marks it unread (at least 1), false read."""
+
+    qid: Seq
+    conv: Seq
+    pinned: bool | None = None
+    archived: bool | None = None
+    muted: bool | None = None
+    blocked: bool | None = None
+    unread: bool | None = None
+
+
+class ConvDelete(_Message, frozen=True, tag="conv_delete"):
+    """device -> host: delete ``conv`` with its messages and attachments."""
+
+    qid: Seq
+    conv: Seq
+
+
+class Contact(_Message, frozen=True, tag="contact"):
+    """device -> host: name ``number`` (None: forget its name) in every conversation."""
+
+    qid: Seq
+    number: Peer
+    name: ContactSetName | None
+
+
+class Done(_Message, frozen=True, tag="done"):
+    """host -> device: the request ``qid`` is done (its effects follow as events)."""
+
+    qid: Seq
 
 
 class Fetch(_Message, frozen=True, tag="fetch"):
@@ -364,6 +419,10 @@ Message = (
     | ConvPage
     | Thread
     | ThreadPage
+    | ConvSet
+    | ConvDelete
+    | Contact
+    | Done
     | Fetch
     | Chunk
     | Ping

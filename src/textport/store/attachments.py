@@ -69,6 +69,10 @@ class AttachmentFiles:
                 f"the attachment file {sha256.hex()[:12]}… is missing from {self.folder}: {exc}"
             ) from exc
 
+    def remove(self, sha256: bytes) -> None:
+        """Delete a file no row names any more (a missing one is no error)."""
+        self.path(sha256).unlink(missing_ok=True)
+
     def flush(self) -> None:
         """Make the files ``put`` since the last flush durable (fsync their folders)."""
         for folder in self._dirty:

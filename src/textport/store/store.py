@@ -21,7 +21,7 @@ from textport.store.search import Vocabulary
 Clock = Callable[[], float]
 SORT_BITS = 20
 """messages.sort_key = at * 2**SORT_BITS + a tie-breaker (migration 0002)."""
-EventKind = Literal["msg", "status", "conv"]
+EventKind = Literal["msg", "status", "conv", "gone"]
 
 
 @dataclass(frozen=True)
@@ -80,16 +80,37 @@ class Store:
         return int(row[0] or 0)
 
     def events_since(self, seq: int, limit: int) -> list[wire.Event]:
+        return self.scan_events(seq, limit)[0]
+
+    def scan_events(self, seq: int, limit: int) -> tuple[list[wire.Event], int]:
+        """Up to ``limit`` events after ``seq``, and the seq the scan reached.
+
+        The log is append-only, but what an event names may be gone: the messages of a
+        deleted conversation (its ``gone`` event follows). Such events render as nothing,
+        so there may be fewer events than rows scanned, even none.
+        """
         rows = self.db.execute(
             "SELECT seq, kind, ref, at FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
             (seq, limit),
         ).fetchall()
-        return [self.render_event(row["seq"], row["kind"], row["ref"], row["at"]) for row in rows]
+        events = [
+            event
+            for row in rows
+            if (event := self.render_event(row["seq"], row["kind"], row["ref"], row["at"]))
+            is not None
+        ]
+        return events, (rows[-1]["seq"] if rows else seq)
 
-    def render_event(self, seq: int, kind: str, ref: int, at: int) -> wire.Event:
-        if kind == "conv":
-            return wire.ConversationEvent(seq=seq, conv=self.conversation(ref))
-        record = self.message(ref)
+    def render_event(self, seq: int, kind: str, ref: int, at: int) -> wire.Event | None:
+        """The event from the current state of what it names; None when that is gone."""
+        if kind == "gone":
+            return wire.GoneEvent(seq=seq, conv=ref)
+        try:
+            if kind == "conv":
+                return wire.ConversationEvent(seq=seq, conv=self.conversation(ref))
+            record = self.message(ref)
+        except StoreError:
+            return None
         if kind == "msg":
             return wire.MessageEvent(seq=seq, msg=record)
         return wire.StatusEvent(
@@ -140,20 +161,141 @@ class Store:
         ).fetchone()
         if row is None:
             raise StoreError(f"no conversation {conv}")
-        return _conversation(row)
+        return self._conversation(row)
+
+    def _conversation(self, row: sqlite3.Row) -> wire.ConversationRecord:
+        peers = row["peers"].split(",")[: wire.MAX_PEERS]
+        marks = ",".join("?" * len(peers))
+        known = dict(
+            self.db.execute(
+                f"SELECT number, name FROM contacts WHERE number IN ({marks})",  # noqa: S608
+                peers,
+            ).fetchall()
+        )
+        return _conversation(row, peers, [_name(known.get(peer)) for peer in peers])
 
     def conversations_page(
-        self, before: tuple[int, int] | None = None, limit: int = 50
+        self,
+        before: tuple[int, int] | None = None,
+        limit: int = 50,
+        folder: wire.Folder = "inbox",
     ) -> list[wire.ConversationRecord]:
-        """Unarchived conversations, newest first; ``before`` = (last_at, id) of the last
-        one of the previous page (keyset pagination: no OFFSET, constant cost per page)."""
+        """A folder's conversations, newest first; ``before`` = (last_at, id) of the last
+        one of the previous page (keyset pagination: no OFFSET, constant cost per page).
+
+        inbox: neither archived, pinned nor blocked; pinned, archived: not blocked;
+        blocked: all blocked ones (migration 0004 has an index for each).
+        """
         last_at, conv = before if before is not None else (1 << 62, 0)
         rows = self.db.execute(
-            f"SELECT {_CONVERSATION} FROM conversations WHERE archived = 0 "  # noqa: S608
+            f"SELECT {_CONVERSATION} FROM conversations WHERE {_FOLDERS[folder]} "  # noqa: S608
             "AND (last_at, id) < (?, ?) ORDER BY last_at DESC, id DESC LIMIT ?",
             (last_at, conv, limit),
         ).fetchall()
-        return [_conversation(row) for row in rows]
+        return [self._conversation(row) for row in rows]
+
+    def set_flags(
+        self,
+        conv: int,
+        *,
+        pinned: bool | None = None,
+        archived: bool | None = None,
+        muted: bool | None = None,
+        blocked: bool | None = None,
+        unread: bool | None = None,
+    ) -> bool:
+        """Set the given flags of ``conv`` (None: leave it); True when something changed.
+
+        As in Google Messages, pinning unarchives and archiving unpins; blocking unpins
+        and marks read (a blocked conversation's texts never count as unread). At most
+        ``wire.MAX_PINNED`` are pinned. Raises StoreError for an unknown conversation,
+        a request that both pins and archives, or a sixth pin.
+        """
+        if pinned and archived:
+            raise StoreError("a conversation cannot be pinned and archived at once")
+        with transaction(self.db):
+            row = self.db.execute(
+                "SELECT pinned, archived, muted, blocked, unread FROM conversations WHERE id = ?",
+                (conv,),
+            ).fetchone()
+            if row is None:
+                raise StoreError(f"no conversation {conv}")
+            new = _flags(dict(row), pinned=pinned, archived=archived, muted=muted, blocked=blocked)
+            if unread is not None and not new["blocked"]:
+                new["unread"] = max(row["unread"], 1) if unread else 0
+            if new["pinned"] and not row["pinned"]:
+                count = self.db.execute(
+                    "SELECT count(*) FROM conversations WHERE pinned = 1"
+                ).fetchone()[0]
+                if count >= wire.MAX_PINNED:
+                    raise StoreError(
+                        f"You can pin up to {wire.MAX_PINNED} conversations; unpin one first."
+                    )
+            if new == dict(row):
+                return False
+            self.db.execute(
+                "UPDATE conversations SET pinned = :pinned, archived = :archived, "
+                "muted = :muted, blocked = :blocked, unread = :unread WHERE id = :id",
+                {**new, "id": conv},
+            )
+            self._event("conv", conv)
+        return True
+
+    def set_contact_name(self, number: str, name: str | None) -> list[int]:
+        """Name ``number`` (None: forget its name), from a device: its one-to-one
+        conversation takes the name, and every conversation it is in is announced.
+        Returns those conversations."""
+        with transaction(self.db):
+            if name is None:
+                self.db.execute("DELETE FROM contacts WHERE number = ?", (number,))
+            else:
+                self.set_contact(number, name)
+            self.db.execute("UPDATE conversations SET name = ? WHERE peers = ?", (name, number))
+            convs = [
+                int(row[0])
+                for row in self.db.execute(
+                    "SELECT conv FROM participants WHERE number = ? ORDER BY conv", (number,)
+                )
+            ]
+            for conv in convs:
+                self._event("conv", conv)
+        return convs
+
+    def delete_conversation(self, conv: int) -> list[bytes]:
+        """Delete ``conv``: its messages (their search index rows go by trigger), queued
+        texts, attachments, participants and itself, and append a ``gone`` event.
+
+        Returns the SHA-256 of attachment files no other message uses: the caller
+        removes them after this commit (a crash in between leaves unreferenced files,
+        never a row naming a missing file). The events that named what was deleted stay
+        in the log and render as nothing (scan_events).
+        """
+        with transaction(self.db):
+            found = self.db.execute("SELECT 1 FROM conversations WHERE id = ?", (conv,))
+            if found.fetchone() is None:
+                raise StoreError(f"no conversation {conv}")
+            hashes = {
+                bytes(row[0])
+                for row in self.db.execute(
+                    "SELECT DISTINCT a.sha256 FROM attachments a "
+                    "JOIN messages m ON m.id = a.msg_id WHERE m.conv = ? AND a.sha256 IS NOT NULL",
+                    (conv,),
+                )
+            }
+            mine = "SELECT id FROM messages WHERE conv = ?"
+            self.db.execute(f"DELETE FROM attachments WHERE msg_id IN ({mine})", (conv,))  # noqa: S608
+            self.db.execute(f"DELETE FROM outbox WHERE msg_id IN ({mine})", (conv,))  # noqa: S608
+            self.db.execute("DELETE FROM messages WHERE conv = ?", (conv,))
+            self.db.execute("DELETE FROM participants WHERE conv = ?", (conv,))
+            self.db.execute("DELETE FROM conversations WHERE id = ?", (conv,))
+            self._event("gone", conv)
+            orphans = [
+                sha
+                for sha in sorted(hashes)
+                if self.db.execute("SELECT 1 FROM attachments WHERE sha256 = ?", (sha,)).fetchone()
+                is None
+            ]
+        return orphans
 
     def set_name(self, conv: int, name: str | None) -> None:
         with transaction(self.db):
@@ -179,12 +321,16 @@ class Store:
 
         ``history``: they were added out of time order (an import), so ``hist`` grows and
         devices drop the pages they cached; the importer announces them once at
-        its end rather than once per batch.
+        its end rather than once per batch. A blocked conversation's texts are never
+        unread; a new text (not history) in an archived conversation that is neither
+        muted nor blocked brings it back to the inbox, as in Google Messages.
         """
         self.db.executemany(
             "UPDATE conversations SET last_at = max(last_at, ?1), "
-            "snippet = CASE WHEN ?1 >= last_at THEN ?2 ELSE snippet END, unread = unread + ?3, "
-            "hist = hist + ?5 WHERE id = ?4",
+            "snippet = CASE WHEN ?1 >= last_at THEN ?2 ELSE snippet END, "
+            "unread = unread + CASE WHEN blocked THEN 0 ELSE ?3 END, "
+            "archived = CASE WHEN ?5 = 0 AND ?3 > 0 AND muted = 0 AND blocked = 0 THEN 0 "
+            "ELSE archived END, hist = hist + ?5 WHERE id = ?4",
             [
                 (at, snippet[:200], unread, conv, int(history))
                 for conv, at, snippet, unread in changes
@@ -439,12 +585,13 @@ class Store:
         carrier_ref: str | None = None,
     ) -> None:
         with transaction(self.db):
-            self.db.execute(
+            changed = self.db.execute(
                 "UPDATE messages SET state = ?, reason = ?, "
                 "carrier_ref = coalesce(?, carrier_ref) WHERE id = ?",
                 (state, reason, carrier_ref, msg_id),
-            )
-            self._event("status", msg_id)
+            ).rowcount
+            if changed:  # none when its conversation was deleted while it was being sent
+                self._event("status", msg_id)
 
     def by_carrier_ref(self, carrier_ref: str) -> int | None:
         row = self.db.execute(
@@ -575,22 +722,55 @@ class Store:
 
 
 # Column lists shared by the queries that build records (constants, never user input).
-_CONVERSATION = "id, peers, name, last_at, snippet, unread, hist"
+_CONVERSATION = "id, peers, name, last_at, snippet, unread, hist, pinned, archived, muted, blocked"
+_FOLDERS: dict[wire.Folder, str] = {
+    "inbox": "blocked = 0 AND archived = 0 AND pinned = 0",
+    "pinned": "blocked = 0 AND archived = 0 AND pinned = 1",
+    "archived": "blocked = 0 AND archived = 1 AND pinned = 0",
+    "blocked": "blocked = 1",
+}
 _MESSAGE = (
     "m.id, m.conv, m.dir, m.body, m.at, m.state, m.reason, m.cmid, m.kind, m.sender, m.subject, "
     "m.parts, m.missing"
 )
 
 
-def _conversation(row: sqlite3.Row) -> wire.ConversationRecord:
+def _flags(row: dict[str, int], **change: bool | None) -> dict[str, int]:
+    """A conversation's flags after ``change`` (None: unchanged): pinning unarchives,
+    archiving unpins, and blocking unpins and marks read."""
+    new = dict(row)
+    for flag, value in change.items():
+        if value is not None:
+            new[flag] = int(value)
+    if change.get("pinned"):
+        new["archived"] = 0
+    if change.get("archived"):
+        new["pinned"] = 0
+    if new["blocked"]:
+        new["pinned"] = new["unread"] = 0
+    return new
+
+
+def _name(name: str | None) -> str | None:
+    return None if name is None else name[:128]
+
+
+def _conversation(
+    row: sqlite3.Row, peers: list[str], names: list[str | None]
+) -> wire.ConversationRecord:
     return wire.ConversationRecord(
         id=row["id"],
-        peers=row["peers"].split(",")[: wire.MAX_PEERS],
-        name=None if row["name"] is None else row["name"][:128],
+        peers=peers,
+        name=_name(row["name"]),
         last_at=row["last_at"],
         snippet=row["snippet"],
         unread=row["unread"],
         hist=row["hist"],
+        pinned=bool(row["pinned"]),
+        archived=bool(row["archived"]),
+        muted=bool(row["muted"]),
+        blocked=bool(row["blocked"]),
+        names=names,
     )
 
 

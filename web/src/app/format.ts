@@ -21,9 +21,9 @@ export function fullTime(at: number, locale?: string): string {
   return new Date(at).toLocaleString(locale, { dateStyle: "medium", timeStyle: "short" });
 }
 
-/** A conversation's title: its contact name, else its numbers. */
-export function conversationTitle(conv: Pick<ConversationRecord, "name" | "peers">): string {
-  return conv.name ?? conv.peers.join(", ");
+/** A conversation's title: its name, else each participant's contact name or number. */
+export function conversationTitle(conv: Pick<ConversationRecord, "name" | "peers"> & { readonly names?: readonly (string | null)[] }): string {
+  return conv.name ?? conv.peers.map((peer, i) => conv.names?.[i] ?? peer).join(", ");
 }
 
 /** The document title: "(3) textport" when there are unread texts. */

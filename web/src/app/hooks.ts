@@ -4,7 +4,7 @@ import { useEffect, useState } from "preact/hooks";
 
 import type { Client, ClientState } from "../client/client";
 import type { AttachmentCache, Snapshot } from "../client/storage";
-import type { Position } from "../protocol/messages";
+import type { Folder, Position } from "../protocol/messages";
 
 export function useClientState(client: Client): ClientState {
   const [state, setState] = useState(client.state);
@@ -15,7 +15,9 @@ export function useClientState(client: Client): ClientState {
   return state;
 }
 
-const EMPTY: Snapshot = { conversations: [], list: "unpaged", outbox: [], thread: null };
+const EMPTY: Snapshot = {
+  conversations: [], list: "unpaged", pinned: [], pinnedList: "unpaged", all: [], unread: 0, outbox: [], thread: null,
+};
 
 /**
  * The paged list, the outbox and one thread (its segment holding `anchor`, or
@@ -28,12 +30,13 @@ export function useSnapshot(
   conv: number | null,
   anchor: Position | null,
   version: number,
+  folder: Folder = "inbox",
 ): Snapshot & { current: boolean } {
-  const key = `${conv} ${anchor?.[0]} ${anchor?.[1]}`;
+  const key = `${conv} ${anchor?.[0]} ${anchor?.[1]} ${folder}`;
   const [read, setRead] = useState<{ key: string | null; snapshot: Snapshot }>({ key: null, snapshot: EMPTY });
   useEffect(() => {
     let live = true;
-    void client.snapshot(conv, anchor).then((snapshot) => {
+    void client.snapshot(conv, anchor, folder).then((snapshot) => {
       if (live) setRead({ key, snapshot });
     });
     return () => {

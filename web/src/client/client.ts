@@ -10,11 +10,11 @@
 import { toHex } from "../protocol/bytes";
 import { TextportError } from "../protocol/errors";
 import type { KeyPair } from "../protocol/keys";
-import type { Capabilities, Position, Results } from "../protocol/messages";
+import type { Capabilities, Folder, Position, Results } from "../protocol/messages";
 import { PairingOffer, type Random } from "../protocol/pairing";
 import { Connection, type ConnectionStatus, RequestFailed } from "./connection";
 import { compose, retry } from "./outbox";
-import { type Need, Pager } from "./pager";
+import { type Change, type Need, Pager } from "./pager";
 import { type PairingProgress, agentString, deviceName, pairFromLink } from "./pairing";
 import { type SocketFactory, type Timers, realTimers } from "./socket";
 import type { AttachmentCache, OutboxEntry, Pairing, Snapshot, Store } from "./storage";
@@ -70,6 +70,8 @@ export class Client {
   readonly #pager: Pager;
   /** Searches forwarded to the owner tab, by id. */
   readonly #searches = new Map<string, { resolve(results: Results): void; reject(err: Error): void }>();
+  /** Changes forwarded to the owner tab, by id. */
+  readonly #changes = new Map<string, { resolve(): void; reject(err: Error): void }>();
 
   constructor(deps: ClientDeps) {
     this.#deps = deps;
@@ -140,6 +142,16 @@ export class Client {
         case "search":
           if (this.#owner) void this.#answerSearch(message.id, message.query, message.before);
           break;
+        case "manage":
+          if (this.#owner) void this.#answerManage(message.id, message.change);
+          break;
+        case "managed": {
+          const waiting = this.#changes.get(message.id);
+          this.#changes.delete(message.id);
+          if (message.error === null) waiting?.resolve();
+          else waiting?.reject(new RequestFailed(message.error, "bad_message"));
+          break;
+        }
         case "results": {
           const waiting = this.#searches.get(message.id);
           this.#searches.delete(message.id);
@@ -279,9 +291,9 @@ export class Client {
     this.#set({ unpairedFrom: null });
   }
 
-  /** The list, the outbox and `conv`'s segment holding `anchor` (null: its newest). */
-  snapshot(conv: number | null, anchor: Position | null = null): Promise<Snapshot> {
-    return this.#deps.store.snapshot(conv, anchor);
+  /** `folder`'s list, the pinned, the outbox and `conv`'s segment holding `anchor` (null: its newest). */
+  snapshot(conv: number | null, anchor: Position | null = null, folder: Folder = "inbox"): Promise<Snapshot> {
+    return this.#deps.store.snapshot(conv, anchor, folder);
   }
 
   attachment(att: number): Promise<AttachmentCache | null> {
@@ -324,6 +336,44 @@ export class Client {
       this.#deps.tabs.post({ type: "results", id, results, error: null });
     } catch (err) {
       this.#deps.tabs.post({ type: "results", id, results: null, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /**
+   * Change a conversation on the host (pin, archive, mute, block, mark, delete)
+   * or name a contact: resolves once the host committed it, rejects with its
+   * reason (e.g. a sixth pin) or when there is no connection. The new state
+   * arrives as events, here as on every other device.
+   */
+  manage(change: Change): Promise<void> {
+    if (this.#owner) return this.#pager.manage(change);
+    const id = toHex(this.#deps.rng(8));
+    const timers = this.#deps.timers ?? realTimers;
+    return new Promise((resolve, reject) => {
+      const timer = timers.setTimeout(() => {
+        this.#changes.delete(id);
+        reject(new RequestFailed("the tab connected to your phone did not answer", "session_closed"));
+      }, SEARCH_TIMEOUT);
+      this.#changes.set(id, {
+        resolve: () => {
+          timers.clearTimeout(timer);
+          resolve();
+        },
+        reject: (err) => {
+          timers.clearTimeout(timer);
+          reject(err);
+        },
+      });
+      this.#deps.tabs.post({ type: "manage", id, change });
+    });
+  }
+
+  async #answerManage(id: string, change: Change): Promise<void> {
+    try {
+      await this.#pager.manage(change);
+      this.#deps.tabs.post({ type: "managed", id, error: null });
+    } catch (err) {
+      this.#deps.tabs.post({ type: "managed", id, error: err instanceof Error ? err.message : String(err) });
     }
   }
 

@@ -15,7 +15,8 @@
  * a seq triggers a new `sync` from the cursor. A `reset` drops the cache, sets
  * the cursor to its seq and syncs from there: history then comes in pages.
  *
- * Requests (`convs`, `thread`, `fetch`, `search`) carry a qid; their answer is
+ * Requests (`convs`, `thread`, `fetch`, `search`, and the changes `conv_set`,
+ * `conv_delete`, `contact` answered by `done`) carry a qid; their answer is
  * matched by it and applied in arrival order with the events, so a page never
  * overwrites a newer event. `error{ref: qid}` refuses one request; the end of
  * the session fails every request still waiting.
@@ -29,8 +30,12 @@ import type { KeyPair } from "../protocol/keys";
 import type {
   Capabilities,
   Chunk,
+  Contact,
+  ConvDelete,
   ConvPage,
+  ConvSet,
   Convs,
+  Done,
   Fetch,
   Message,
   Results,
@@ -65,15 +70,17 @@ const UNPAIRED_CODES: ReadonlySet<string> = new Set(["revoked", "not_paired"]);
 export type RelayState = "connecting" | "up" | "unreachable";
 
 /** What a device asks the host for, and what answers it. */
-export type Request = Convs | Thread | Fetch | Search;
-export type Answer = ConvPage | ThreadPage | Chunk | Results;
+export type Request = Convs | Thread | Fetch | Search | ConvSet | ConvDelete | Contact;
+export type Answer = ConvPage | ThreadPage | Chunk | Results | Done;
 type AnswerTo<R extends Request> =
-  R extends Convs ? ConvPage : R extends Thread ? ThreadPage : R extends Fetch ? Chunk : Results;
+  R extends Convs ? ConvPage : R extends Thread ? ThreadPage : R extends Fetch ? Chunk
+    : R extends Search ? Results : Done;
 /** A request before its qid is given. */
 export type Ask<R extends Request> = R extends Request ? Omit<R, "qid"> : never;
 
 const ANSWERS: { readonly [T in Request["t"]]: Answer["t"] } = {
   convs: "conv_page", thread: "thread_page", fetch: "chunk", search: "results",
+  conv_set: "done", conv_delete: "done", contact: "done",
 };
 
 /** A request that will not be answered: the session ended, or the host refused it. */
@@ -526,6 +533,7 @@ export class Connection {
       case "thread_page":
       case "chunk":
       case "results":
+      case "done":
         await this.#answer(message);
         return;
       case "welcome":

@@ -2,7 +2,7 @@
  * History on demand: what the views need, asked of the host as pages (the tab
  * that owns the connection only; other tabs forward their needs, tabs.ts).
  *
- *   list                   the next page of conversations (`convs`, 50 at a time)
+ *   list {folder}          the next page of a folder's conversations (`convs`, 50 at a time)
  *   thread {conv, ask}     a page of a thread: its newest, the one before or after a
  *                          cached segment, or the one ending with a search hit
  *   attachment {att}       an attachment's bytes (`fetch` until `total`)
@@ -13,20 +13,29 @@
  * remembers why). Each page is written with what it covers, checked against the
  * cache (storage.ts), so a stale answer never leaves a gap; a reset voids every
  * answer still due.
+ *
+ * It also carries out the user's changes to conversations (`manage`: pin,
+ * archive, mute, block, mark, delete, name a contact): each is one request,
+ * answered by `done` once the host committed it; the change itself comes back
+ * as events, to every device alike.
  */
 
 import { concat } from "../protocol/bytes";
 import { unb64 } from "../protocol/derive";
 import {
   CHUNK_BYTES,
+  type Contact,
+  type ConvDelete,
+  type ConvSet,
   type Convs,
   type Fetch,
+  type Folder,
   type Position,
   type Results,
   type Search,
   type Thread,
 } from "../protocol/messages";
-import { type Connection, RequestFailed } from "./connection";
+import { type Ask, type Connection, RequestFailed } from "./connection";
 import { contains, samePosition, segmentAt, through } from "./keyset";
 import type { Store, ThreadAsk } from "./storage";
 
@@ -37,7 +46,8 @@ export const SEARCH_PAGE = 50;
 export const MAX_ATTACHMENT = 20 * 1024 * 1024;
 
 export type Need =
-  | { readonly kind: "list" }
+  /** No folder: the inbox. */
+  | { readonly kind: "list"; readonly folder?: Folder }
   | { readonly kind: "thread"; readonly conv: number; readonly ask: ThreadAsk }
   | { readonly kind: "attachment"; readonly att: number };
 
@@ -45,7 +55,7 @@ export type Need =
 export function needKey(need: Need): string {
   switch (need.kind) {
     case "list":
-      return "list";
+      return `list ${need.folder ?? "inbox"}`;
     case "attachment":
       return `att ${need.att}`;
     case "thread": {
@@ -53,6 +63,29 @@ export function needKey(need: Need): string {
       const at = ask.kind === "older" ? ask.low : ask.kind === "newer" ? ask.high : ask.kind === "around" ? ask.at : null;
       return `thread ${need.conv} ${ask.kind}${at === null ? "" : ` ${at[0]} ${at[1]}`}`;
     }
+  }
+}
+
+/** The flags a `conv_set` can change; `unread`: true marks unread, false read. */
+export type Flag = "pinned" | "archived" | "muted" | "blocked" | "unread";
+
+/** A change the user makes to conversations (carried out by the owner tab). */
+export type Change =
+  | { readonly kind: "flags"; readonly conv: number; readonly flags: Partial<Record<Flag, boolean>> }
+  | { readonly kind: "delete"; readonly conv: number }
+  | { readonly kind: "contact"; readonly number: string; readonly name: string | null };
+
+/** The request that carries out `change`. */
+export function changeRequest(change: Change): Omit<ConvSet, "qid"> | Omit<ConvDelete, "qid"> | Omit<Contact, "qid"> {
+  switch (change.kind) {
+    case "flags": {
+      const { pinned = null, archived = null, muted = null, blocked = null, unread = null } = change.flags;
+      return { t: "conv_set", conv: change.conv, pinned, archived, muted, blocked, unread };
+    }
+    case "delete":
+      return { t: "conv_delete", conv: change.conv };
+    case "contact":
+      return { t: "contact", number: change.number, name: change.name };
   }
 }
 
@@ -131,6 +164,14 @@ export class Pager {
     return results!;
   }
 
+  /** Carry out `change` on the host; resolves once it is committed there (its events follow). */
+  async manage(change: Change): Promise<void> {
+    const connection = this.#connection;
+    if (connection === null) throw new RequestFailed("not connected to your phone", "session_closed");
+    const ask = changeRequest(change);
+    await connection.request(ask as Ask<ConvSet | ConvDelete | Contact>, () => undefined);
+  }
+
   async #issue(key: string, need: Need): Promise<void> {
     const connection = this.#connection;
     if (connection === null || this.#inflight.has(key)) return;
@@ -159,7 +200,7 @@ export class Pager {
   #run(connection: Connection, need: Need, epoch: number): Promise<void> {
     switch (need.kind) {
       case "list":
-        return this.#list(connection, epoch);
+        return this.#list(connection, need.folder ?? "inbox", epoch);
       case "thread":
         return this.#thread(connection, need.conv, need.ask, epoch);
       case "attachment":
@@ -167,15 +208,15 @@ export class Pager {
     }
   }
 
-  async #list(connection: Connection, epoch: number): Promise<void> {
+  async #list(connection: Connection, folder: Folder, epoch: number): Promise<void> {
     const { store } = this.#deps;
-    const list = await store.list();
+    const list = await store.list(folder);
     if (list !== null && list.low === null) return; // all of it is here
     const before = list?.low ?? null;
     await connection.request<Convs>(
-      { t: "convs", before, limit: LIST_PAGE },
+      { t: "convs", before, limit: LIST_PAGE, folder },
       async (page) => {
-        if (this.#epoch === epoch && (await store.applyConvPage(before, page))) this.#deps.onChanged();
+        if (this.#epoch === epoch && (await store.applyConvPage(before, page, folder))) this.#deps.onChanged();
       },
     );
   }

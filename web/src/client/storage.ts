@@ -3,8 +3,8 @@
  *
  * Stores:
  * - `device`: the device key, a non-extractable X25519 CryptoKey and its public half;
- * - `meta`: the pairing, the sync `cursor` (the last applied event `seq`) and `list`,
- *   how far the conversation list is paged;
+ * - `meta`: the pairing, the sync `cursor` (the last applied event `seq`) and, per
+ *   folder, `list:<folder>`: how far that folder's conversation list is paged;
  * - `conversations`, `messages`: the host's records, upserted by id (messages also
  *   indexed by their keyset position `[conv, at, id]`);
  * - `threads`: per conversation, the segments of its messages cached without gaps
@@ -17,10 +17,25 @@
  * transaction, so no reader ever sees a text twice (docs/protocol.md section 9).
  * A page is applied only if the cache still ends where the page was asked from,
  * so a reset or a `hist` change in between never leaves a gap.
+ *
+ * Folders (inbox, pinned, archived, blocked) are not stored apart: a record's
+ * flags say which one it is in (`folderOf`), so a `conv` event that archives a
+ * conversation moves it at once; each folder shows its records from the newest
+ * down to where that folder is paged. A `gone` event drops the conversation,
+ * its messages and its thread's segments.
  */
 
 import type { KeyPair } from "../protocol/keys";
-import type { ConvPage, ConversationRecord, MessageRecord, Position, StoreEvent, ThreadPage } from "../protocol/messages";
+import {
+  type ConvPage,
+  type ConversationRecord,
+  FOLDERS,
+  type Folder,
+  type MessageRecord,
+  type Position,
+  type StoreEvent,
+  type ThreadPage,
+} from "../protocol/messages";
 import {
   type Segment,
   compare,
@@ -32,10 +47,19 @@ import {
 } from "./keyset";
 
 export const DB_NAME = "textport";
-export const DB_VERSION = 2;
+export const DB_VERSION = 3;
 
 /** A thread's `hist` when its pages came before its conversation record: unknown. */
 const UNKNOWN_HIST = -1;
+
+/** The folder a conversation is listed in (docs/protocol.md section 9, "Folders"). */
+export function folderOf(conv: ConversationRecord): Folder {
+  return conv.blocked ? "blocked" : conv.archived ? "archived" : conv.pinned ? "pinned" : "inbox";
+}
+
+function listKey(folder: Folder): string {
+  return `list:${folder}`;
+}
 
 /** What pairing leaves behind: enough to join the room and run the session handshake. */
 export interface Pairing {
@@ -108,9 +132,16 @@ export interface ThreadSnapshot {
 
 /** What one view needs, read in one transaction (so consistent). */
 export interface Snapshot {
-  /** The conversation list as far as it is paged, newest first. */
+  /** The folder's conversation list as far as it is paged, newest first. */
   readonly conversations: readonly ConversationRecord[];
   readonly list: ListState;
+  /** The pinned conversations as far as paged (shown above the inbox), newest first. */
+  readonly pinned: readonly ConversationRecord[];
+  readonly pinnedList: ListState;
+  /** Every cached conversation, whatever its folder (to find one by id or number). */
+  readonly all: readonly ConversationRecord[];
+  /** Unread texts in every cached conversation (blocked ones are never unread). */
+  readonly unread: number;
   readonly outbox: readonly OutboxEntry[];
   /** The conversation asked for (null when none was). */
   readonly thread: ThreadSnapshot | null;
@@ -134,6 +165,32 @@ function finished(tx: IDBTransaction): Promise<void> {
     tx.onerror = () => reject(tx.error ?? new Error("IndexedDB transaction failed"));
     tx.onabort = () => reject(tx.error ?? new Error("IndexedDB transaction aborted"));
   });
+}
+
+function listState(list: ListCache | undefined): ListState {
+  return list === undefined ? "unpaged" : list.low === null ? "complete" : "partial";
+}
+
+/** The records of `folder` from its newest down to where it is paged. */
+function paged(all: readonly ConversationRecord[], folder: Folder, list: ListCache | undefined): ConversationRecord[] {
+  if (list === undefined) return [];
+  const low = list.low;
+  return all.filter((c) => folderOf(c) === folder && (low === null || compare(conversationPosition(c), low) >= 0))
+    .sort(byRecency);
+}
+
+/** Forget how far every folder is paged. */
+function dropLists(meta: IDBObjectStore): void {
+  meta.delete("list"); // version 2's single list
+  for (const folder of FOLDERS) meta.delete(listKey(folder));
+}
+
+/** Drop a deleted conversation with its messages and segments. */
+async function dropConversation(tx: IDBTransaction, conv: number): Promise<void> {
+  tx.objectStore("conversations").delete(conv);
+  tx.objectStore("threads").delete(conv);
+  const messages = tx.objectStore("messages");
+  for (const id of await request(messages.index("conv").getAllKeys(conv))) messages.delete(id);
 }
 
 function byRecency(a: ConversationRecord, b: ConversationRecord): number {
@@ -238,6 +295,13 @@ export class Store {
           tx.objectStore("messages").clear();
           tx.objectStore("meta").put(0, "cursor");
         }
+        if (event.oldVersion >= 1 && event.oldVersion < 3) {
+          // Version 2 records lack the flags and names, and its list was one folder:
+          // start afresh from the host's reset (the outbox stays).
+          for (const name of ["conversations", "messages", "threads"] as const) tx.objectStore(name).clear();
+          dropLists(tx.objectStore("meta"));
+          tx.objectStore("meta").put(0, "cursor");
+        }
       };
       req.onsuccess = () => {
         const db = req.result;
@@ -297,7 +361,7 @@ export class Store {
   async savePairing(pairing: Pairing): Promise<void> {
     const tx = this.tx(["meta", "outbox", ...HISTORY], "readwrite", true);
     for (const name of ["outbox", ...HISTORY] as const) tx.objectStore(name).clear();
-    tx.objectStore("meta").delete("list");
+    dropLists(tx.objectStore("meta"));
     tx.objectStore("meta").put(0, "cursor");
     tx.objectStore("meta").put(pairing, "pairing");
     await finished(tx);
@@ -350,6 +414,9 @@ export class Store {
           if (message !== undefined) messages.put({ ...message, state: event.state, reason: event.reason });
           break;
         }
+        case "gone":
+          await dropConversation(tx, event.conv);
+          break;
       }
       cursor = event.seq;
       applied += 1;
@@ -376,19 +443,19 @@ export class Store {
   async reset(seq: number): Promise<void> {
     const tx = this.tx(["meta", ...HISTORY], "readwrite");
     for (const name of HISTORY) tx.objectStore(name).clear();
-    tx.objectStore("meta").delete("list");
+    dropLists(tx.objectStore("meta"));
     tx.objectStore("meta").put(seq, "cursor");
     await finished(tx);
   }
 
   /**
-   * A page of the conversation list asked for `before` (null: the first page).
-   * False (nothing written) when the list no longer ends there.
+   * A page of `folder`'s conversation list asked for `before` (null: the first
+   * page). False (nothing written) when the list no longer ends there.
    */
-  async applyConvPage(before: Position | null, page: ConvPage): Promise<boolean> {
+  async applyConvPage(before: Position | null, page: ConvPage, folder: Folder = "inbox"): Promise<boolean> {
     const tx = this.tx(["meta", "conversations", "messages", "threads"], "readwrite");
     const meta = tx.objectStore("meta");
-    const list = (await request(meta.get("list"))) as ListCache | undefined;
+    const list = (await request(meta.get(listKey(folder)))) as ListCache | undefined;
     const last = page.convs.at(-1);
     const fits = before === null ? list === undefined : list !== undefined && samePosition(list.low, before);
     if (!fits || (page.more && last === undefined)) {
@@ -396,7 +463,7 @@ export class Store {
       return false;
     }
     for (const record of page.convs) await putConversation(tx, record);
-    meta.put({ low: page.more && last !== undefined ? conversationPosition(last) : null } satisfies ListCache, "list");
+    meta.put({ low: page.more && last !== undefined ? conversationPosition(last) : null } satisfies ListCache, listKey(folder));
     await finished(tx);
     return true;
   }
@@ -424,9 +491,9 @@ export class Store {
     return true;
   }
 
-  /** How far the conversation list is paged (null: not at all). */
-  async list(): Promise<ListCache | null> {
-    return (await this.read<ListCache>("meta", "list")) ?? null;
+  /** How far `folder`'s conversation list is paged (null: not at all). */
+  async list(folder: Folder = "inbox"): Promise<ListCache | null> {
+    return (await this.read<ListCache>("meta", listKey(folder))) ?? null;
   }
 
   async thread(conv: number): Promise<ThreadCache | null> {
@@ -472,21 +539,23 @@ export class Store {
    * The paged conversation list, the outbox and, for `conv`, the segment that
    * holds `anchor` (a search hit; null: the newest) with its messages: one transaction.
    */
-  async snapshot(conv: number | null, anchor: Position | null = null): Promise<Snapshot> {
+  async snapshot(conv: number | null, anchor: Position | null = null, folder: Folder = "inbox"): Promise<Snapshot> {
     const tx = this.tx(["meta", "conversations", "messages", "threads", "outbox"], "readonly");
-    const [list, conversations, outbox, thread] = await Promise.all([
-      request(tx.objectStore("meta").get("list")) as Promise<ListCache | undefined>,
+    const meta = tx.objectStore("meta");
+    const [list, pinnedList, conversations, outbox, thread] = await Promise.all([
+      request(meta.get(listKey(folder))) as Promise<ListCache | undefined>,
+      request(meta.get(listKey("pinned"))) as Promise<ListCache | undefined>,
       request(tx.objectStore("conversations").getAll()) as Promise<ConversationRecord[]>,
       request(tx.objectStore("outbox").getAll()) as Promise<OutboxEntry[]>,
       conv === null ? Promise.resolve(null) : this.#thread(tx, conv, anchor),
     ]);
-    const low = list?.low ?? null;
-    const paged = list === undefined
-      ? []
-      : conversations.filter((c) => low === null || compare(conversationPosition(c), low) >= 0);
     return {
-      conversations: paged.sort(byRecency),
-      list: list === undefined ? "unpaged" : low === null ? "complete" : "partial",
+      conversations: paged(conversations, folder, list),
+      list: listState(list),
+      pinned: paged(conversations, "pinned", pinnedList),
+      pinnedList: listState(pinnedList),
+      all: conversations.sort(byRecency),
+      unread: conversations.reduce((sum, c) => sum + (c.blocked ? 0 : c.unread), 0),
       outbox: outbox.sort((a, b) => a.createdAt - b.createdAt || (a.cmid < b.cmid ? -1 : 1)),
       thread,
     };

@@ -15,11 +15,13 @@
  *   need {need}        a non-owner's view needs history: owner, page it (pager.ts)
  *   search {id, query, before}   a non-owner searches: owner, ask the host
  *   results {id, results, error} the owner's answer to that search
+ *   manage {id, change}          a non-owner changes a conversation: owner, ask the host
+ *   managed {id, error}          the owner's answer: done (error null) or why not
  */
 
-import type { Results } from "../protocol/messages";
+import { FOLDERS, type Results } from "../protocol/messages";
 import type { ConnectionStatus } from "./connection";
-import type { Need } from "./pager";
+import type { Change, Need } from "./pager";
 import type { ThreadAsk } from "./storage";
 
 export const LOCK_NAME = "textport-connection";
@@ -35,7 +37,9 @@ export type TabMessage =
   | { readonly type: "unpaired"; readonly hostName: string }
   | { readonly type: "need"; readonly need: Need }
   | { readonly type: "search"; readonly id: string; readonly query: string; readonly before: number | null }
-  | { readonly type: "results"; readonly id: string; readonly results: Results | null; readonly error: string | null };
+  | { readonly type: "results"; readonly id: string; readonly results: Results | null; readonly error: string | null }
+  | { readonly type: "manage"; readonly id: string; readonly change: Change }
+  | { readonly type: "managed"; readonly id: string; readonly error: string | null };
 
 /** The little of BroadcastChannel this needs. */
 export interface Channel {
@@ -49,7 +53,8 @@ export interface Locks {
   request(name: string, callback: (lock: unknown) => Promise<unknown>): Promise<unknown>;
 }
 
-const TYPES = new Set(["changed", "outbox", "read", "status", "status?", "pairing", "unpaired", "need", "search", "results"]);
+const TYPES = new Set(["changed", "outbox", "read", "status", "status?", "pairing", "unpaired", "need", "search", "results", "manage",
+  "managed"]);
 
 function isId(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
@@ -81,11 +86,30 @@ function isNeed(value: unknown): value is Need {
   const need = value as Record<string, unknown>;
   switch (need["kind"]) {
     case "list":
-      return true;
+      return need["folder"] === undefined || (FOLDERS as readonly unknown[]).includes(need["folder"]);
     case "thread":
       return isId(need["conv"]) && isAsk(need["ask"]);
     case "attachment":
       return isId(need["att"]);
+    default:
+      return false;
+  }
+}
+
+function isChange(value: unknown): value is Change {
+  if (typeof value !== "object" || value === null) return false;
+  const change = value as Record<string, unknown>;
+  switch (change["kind"]) {
+    case "flags": {
+      const flags = change["flags"];
+      return isId(change["conv"]) && typeof flags === "object" && flags !== null
+        && Object.entries(flags).every(([flag, on]) =>
+          ["pinned", "archived", "muted", "blocked", "unread"].includes(flag) && typeof on === "boolean");
+    }
+    case "delete":
+      return isId(change["conv"]);
+    case "contact":
+      return typeof change["number"] === "string" && (change["name"] === null || typeof change["name"] === "string");
     default:
       return false;
   }
@@ -106,6 +130,9 @@ export function parseTabMessage(data: unknown): TabMessage | null {
   if (message.type === "results" && (typeof message.id !== "string"
     || (message.results === null) === (typeof message.error !== "string")
     || (message.results !== null && !Array.isArray(message.results.hits)))) return null;
+  if (message.type === "manage" && (typeof message.id !== "string" || !isChange(message.change))) return null;
+  if (message.type === "managed" && (typeof message.id !== "string"
+    || (message.error !== null && typeof message.error !== "string"))) return null;
   return message;
 }
 

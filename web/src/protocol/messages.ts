@@ -68,6 +68,11 @@ export const CMID_PATTERN = /^[0-9a-f]{32}$/u;
 export type State = "queued" | "sending" | "sent" | "delivered" | "failed" | "unknown" | "received";
 export type Direction = "in" | "out";
 export type Kind = "sms" | "mms";
+/** Which conversations a `convs` page lists (docs/protocol.md section 9, "Folders"). */
+export type Folder = "inbox" | "pinned" | "archived" | "blocked";
+export const FOLDERS: readonly Folder[] = ["inbox", "pinned", "archived", "blocked"];
+/** At most this many conversations are pinned. */
+export const MAX_PINNED = 5;
 /** A keyset position: `[last_at, id]` of a conversation, `[at, id]` of a message. */
 export type Position = readonly [number, number];
 
@@ -122,6 +127,14 @@ export interface ConversationRecord {
   readonly unread: number;
   /** Grows when messages were added out of time order (an import): drop cached pages. */
   readonly hist: number;
+  readonly pinned: boolean;
+  readonly archived: boolean;
+  /** No notification for its texts; they still count as unread. */
+  readonly muted: boolean;
+  /** Its texts are kept but shown only in the blocked folder, never unread. */
+  readonly blocked: boolean;
+  /** The contact name of each of `peers` (null: none), for a group's participants. */
+  readonly names: readonly (string | null)[];
 }
 
 /** A message was stored or changed (Python's `MessageEvent`). */
@@ -146,8 +159,15 @@ export interface ConversationEvent {
   readonly conv: ConversationRecord;
 }
 
+/** The conversation was deleted: drop it and every message cached for it. */
+export interface GoneEvent {
+  readonly k: "gone";
+  readonly seq: number;
+  readonly conv: number;
+}
+
 /** One change in the host's store, ordered by `seq` (Python's `Event`). */
-export type StoreEvent = MsgEvent | StatusEvent | ConversationEvent;
+export type StoreEvent = MsgEvent | StatusEvent | ConversationEvent | GoneEvent;
 
 export interface Hit {
   readonly msg_id: number;
@@ -221,13 +241,40 @@ export interface Search {
 /** host -> device: search hits for qid. */
 export interface Results { readonly t: "results"; readonly qid: number; readonly hits: readonly Hit[]; readonly more: boolean }
 
-/** device -> host: a page of conversations, newest first, older than `before`. */
+/** device -> host: a page of a folder's conversations, newest first, older than `before`. */
 export interface Convs {
   readonly t: "convs";
   readonly qid: number;
   readonly before: Position | null;
   readonly limit: number;
+  readonly folder: Folder;
 }
+
+/** device -> host: set each non-null flag; `unread` true marks unread (at least 1), false read. */
+export interface ConvSet {
+  readonly t: "conv_set";
+  readonly qid: number;
+  readonly conv: number;
+  readonly pinned: boolean | null;
+  readonly archived: boolean | null;
+  readonly muted: boolean | null;
+  readonly blocked: boolean | null;
+  readonly unread: boolean | null;
+}
+
+/** device -> host: delete `conv` with its messages and attachments. */
+export interface ConvDelete { readonly t: "conv_delete"; readonly qid: number; readonly conv: number }
+
+/** device -> host: name `number` (null: forget its name) in every conversation. */
+export interface Contact {
+  readonly t: "contact";
+  readonly qid: number;
+  readonly number: string;
+  readonly name: string | null;
+}
+
+/** host -> device: the request `qid` is done (its effects follow as events). */
+export interface Done { readonly t: "done"; readonly qid: number }
 
 export interface ConvPage {
   readonly t: "conv_page";
@@ -318,6 +365,10 @@ export type Message =
   | ConvPage
   | Thread
   | ThreadPage
+  | ConvSet
+  | ConvDelete
+  | Contact
+  | Done
   | Fetch
   | Chunk
   | Ping
@@ -386,12 +437,18 @@ const CONVERSATION_RECORD = struct<ConversationRecord>({
   snippet: str({ max: 200 }),
   unread: int(0, MAX_SAFE),
   hist: optional(seq, 0),
+  pinned: optional(bool(), false),
+  archived: optional(bool(), false),
+  muted: optional(bool(), false),
+  blocked: optional(bool(), false),
+  names: optional(array(nullable(str({ max: 128 })), 0, MAX_PEERS), Object.freeze([])),
 });
 
 const STORE_EVENT = union<"k", StoreEvent>("k", {
   msg: struct({ seq, msg: MESSAGE_RECORD }),
   status: struct({ seq, id: seq, state, reason: nullable(reason), at: seq }),
   conv: struct({ seq, conv: CONVERSATION_RECORD }),
+  gone: struct({ seq, conv: seq }),
 });
 
 const HIT = struct<Hit>({ msg_id: seq, conv: seq, at: seq, snippet: str({ max: 500 }) });
@@ -416,10 +473,27 @@ const MESSAGE_FIELDS: { readonly [T in MessageType]: MessageFields<T> } = {
   read: { conv: seq },
   search: { qid: seq, query: str({ min: 1, max: 256 }), limit: int(1, 100), before: nullable(seq) },
   results: { qid: seq, hits: array(HIT, 0, MAX_HITS), more: bool() },
-  convs: { qid: seq, before: position, limit: pageLimit },
+  convs: {
+    qid: seq,
+    before: position,
+    limit: pageLimit,
+    folder: optional(literal<Folder>("inbox", "pinned", "archived", "blocked"), "inbox"),
+  },
   conv_page: { qid: seq, convs: array(CONVERSATION_RECORD, 0, MAX_PAGE), more: bool() },
   thread: { qid: seq, conv: seq, before: position, after: position, limit: pageLimit },
   thread_page: { qid: seq, conv: seq, msgs: array(MESSAGE_RECORD, 0, MAX_PAGE), more: bool() },
+  conv_set: {
+    qid: seq,
+    conv: seq,
+    pinned: optional(nullable(bool()), null),
+    archived: optional(nullable(bool()), null),
+    muted: optional(nullable(bool()), null),
+    blocked: optional(nullable(bool()), null),
+    unread: optional(nullable(bool()), null),
+  },
+  conv_delete: { qid: seq, conv: seq },
+  contact: { qid: seq, number: str({ pattern: ADDRESS_PATTERN }), name: nullable(str({ min: 1, max: 128 })) },
+  done: { qid: seq },
   fetch: { qid: seq, att: seq, offset: seq },
   chunk: {
     qid: seq,

@@ -15,6 +15,8 @@ import { Tabs } from "../../src/client/tabs";
 import { generateKeyPair } from "../../src/protocol/keys";
 import { randomBytes } from "../../src/protocol/pairing";
 import type { HostOptions } from "../fakes/host";
+
+const FLAGS = { pinned: false, archived: false, muted: false, blocked: false, names: [null] };
 import { type World, pair, until, world } from "../fakes/setup";
 
 let root: HTMLElement;
@@ -281,8 +283,8 @@ describe("pure view helpers", () => {
 
   it("search by name, number (with separators) and snippet", () => {
     const list = [
-      { id: 1, peers: ["+15550100100"], name: "Alice", last_at: 2, snippet: "pizza", unread: 0, hist: 0 },
-      { id: 2, peers: ["+15550100200"], name: null, last_at: 1, snippet: "hello", unread: 0, hist: 0 },
+      { id: 1, peers: ["+15550100100"], name: "Alice", last_at: 2, snippet: "pizza", unread: 0, hist: 0, ...FLAGS },
+      { id: 2, peers: ["+15550100200"], name: null, last_at: 1, snippet: "hello", unread: 0, hist: 0, ...FLAGS },
     ];
     expect(filterConversations(list, "alice").map((c) => c.id)).toEqual([1]);
     expect(filterConversations(list, "555 010 0200").map((c) => c.id)).toEqual([2]);

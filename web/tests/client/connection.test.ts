@@ -98,7 +98,8 @@ describe("sync", () => {
     await w.host.connect();
     await w.host.receive("+15550100100", "kept by the host");
     await w.store.applyEvents([{ k: "conv", seq: 50, conv: {
-      id: 999, peers: ["+15550100999"], name: null, last_at: 1, snippet: "stale", unread: 0, hist: 0 } }]);
+      id: 999, peers: ["+15550100999"], name: null, last_at: 1, snippet: "stale", unread: 0, hist: 0,
+      pinned: false, archived: false, muted: false, blocked: false, names: [null] } }]);
     const entry = await compose(w.store, { to: ["+15550100100"], body: "stays" }, opts);
     const resets: number[] = [];
     const seq = w.host.seq;
@@ -132,7 +133,7 @@ describe("requests", () => {
     await until(() => run.connection.status.ready);
     const pages: string[] = [];
     const list = run.connection.request<Convs>(
-      { t: "convs", before: null, limit: 10 }, (page) => {
+      { t: "convs", folder: "inbox", before: null, limit: 10 }, (page) => {
         pages.push(`convs ${page.convs.length} ${page.more}`);
       });
     const refused = run.connection.request<Thread>(
@@ -155,12 +156,12 @@ describe("requests", () => {
     const run = connect(w, pairing);
     await until(() => run.connection.status.ready);
     const waiting = run.connection.request<Convs>(
-      { t: "convs", before: null, limit: 10 }, () => undefined);
+      { t: "convs", folder: "inbox", before: null, limit: 10 }, () => undefined);
     await until(() => w.host.received.some((m) => m.t === "convs"));
     run.connection.stop();
     await expect(waiting).rejects.toMatchObject({ code: "session_closed" });
     await expect(run.connection.request<Convs>(
-      { t: "convs", before: null, limit: 10 }, () => undefined)).rejects.toMatchObject({ code: "session_closed" });
+      { t: "convs", folder: "inbox", before: null, limit: 10 }, () => undefined)).rejects.toMatchObject({ code: "session_closed" });
   });
 });
 

@@ -22,7 +22,8 @@ const PAIRING: Pairing = {
 };
 
 const conv = (id: number, extra: Partial<ConversationRecord> = {}): ConversationRecord => ({
-  id, peers: ["+15550100100"], name: null, last_at: 1000 + id, snippet: "hi", unread: 0, hist: 0, ...extra,
+  id, peers: ["+15550100100"], name: null, last_at: 1000 + id, snippet: "hi", unread: 0, hist: 0,
+  pinned: false, archived: false, muted: false, blocked: false, names: [null], ...extra,
 });
 const msg = (id: number, extra: Partial<MessageRecord> = {}): MessageRecord => ({
   id, conv: 1, dir: "in", peers: ["+15550100100"], body: `m${id}`, at: 1000 + id, state: "received",

@@ -6,7 +6,8 @@
  * one over `replayLimit` behind), send -> ack (deduped on cmid) -> events,
  * read, bye on revoke; the history requests answered from its in-memory
  * lists (convs, thread, fetch, search, with keyset positions and
- * error{ref: qid}); and the three pairing flows (reading a browser's offer, a
+ * error{ref: qid}); conversation management (folders, conv_set, conv_delete,
+ * contact -> done, the `gone` event); and the three pairing flows (reading a browser's offer, a
  * typed code, a link it made itself).
  */
 
@@ -21,7 +22,9 @@ import {
   type Capabilities,
   CHUNK_BYTES,
   type ConversationRecord,
+  type Folder,
   type Hit,
+  MAX_PINNED,
   type Message,
   type MessageRecord,
   type State,
@@ -31,6 +34,22 @@ import { CodeHostHandshake, PairingOffer, offerHandshake } from "../../src/proto
 import { type Handshake, type Session, hostHandshake } from "../../src/protocol/session";
 import type { RelaySocket } from "../../src/client/socket";
 import type { FakeRelay } from "./relay";
+
+/** A new conversation record: no flags, no names. */
+export function conversationRecord(
+  fields: Pick<ConversationRecord, "id" | "peers"> & Partial<ConversationRecord>,
+): ConversationRecord {
+  return {
+    name: null, last_at: 0, snippet: "", unread: 0, hist: 0,
+    pinned: false, archived: false, muted: false, blocked: false, names: fields.peers.map(() => null),
+    ...fields,
+  };
+}
+
+/** The folder a conversation is listed in (docs/protocol.md section 9, "Folders"). */
+export function folderOf(conv: ConversationRecord): Folder {
+  return conv.blocked ? "blocked" : conv.archived ? "archived" : conv.pinned ? "pinned" : "inbox";
+}
 
 interface Device {
   readonly public: Uint8Array;
@@ -310,8 +329,53 @@ export class FakeHost {
       case "ping":
         if (this.options.ignorePings) return;
         return this.#send(link, { t: "pong", n: message.n });
+      case "conv_set": {
+        const { qid, conv: id, pinned, archived, muted, blocked, unread } = message;
+        const conv = this.conversations.get(id);
+        const refuse = (why: string) => this.#answer(link, { t: "error", code: "bad_message", message: why, ref: `${qid}` });
+        if (conv === undefined) return refuse("there is no such conversation");
+        if (pinned === true && archived === true) return refuse("a conversation cannot be pinned and archived at once");
+        let next: ConversationRecord = {
+          ...conv,
+          ...(pinned !== null ? { pinned, ...(pinned ? { archived: false } : {}) } : {}),
+          ...(archived !== null ? { archived, ...(archived ? { pinned: false } : {}) } : {}),
+          ...(muted !== null ? { muted } : {}),
+          ...(blocked !== null ? { blocked } : {}),
+          ...(unread !== null ? { unread: unread ? Math.max(conv.unread, 1) : 0 } : {}),
+        };
+        if (next.blocked) next = { ...next, pinned: false, unread: 0 };
+        const pins = [...this.conversations.values()].filter((c) => c.pinned).length;
+        if (next.pinned && !conv.pinned && pins >= MAX_PINNED) {
+          return refuse(`You can pin up to ${MAX_PINNED} conversations; unpin one first.`);
+        }
+        if (JSON.stringify(next) !== JSON.stringify(conv)) this.#setConversation(next);
+        await this.#send(link, { t: "done", qid });
+        return this.push();
+      }
+      case "conv_delete": {
+        if (!this.conversations.has(message.conv)) {
+          return this.#answer(link, { t: "error", code: "bad_message", message: "there is no such conversation", ref: `${message.qid}` });
+        }
+        this.conversations.delete(message.conv);
+        for (const m of this.thread(message.conv)) this.messages.delete(m.id);
+        this.#event({ k: "gone", seq: 0, conv: message.conv });
+        await this.#send(link, { t: "done", qid: message.qid });
+        return this.push();
+      }
+      case "contact": {
+        const { number, name } = message;
+        for (const conv of this.conversations.values()) {
+          const at = conv.peers.indexOf(number);
+          if (at < 0) continue;
+          const names = conv.peers.map((_, i) => (i === at ? name : conv.names[i] ?? null));
+          this.#setConversation({ ...conv, names, ...(conv.peers.length === 1 ? { name } : {}) });
+        }
+        await this.#send(link, { t: "done", qid: message.qid });
+        return this.push();
+      }
       case "convs": {
         const all = [...this.conversations.values()]
+          .filter((c) => folderOf(c) === message.folder)
           .filter((c) => message.before === null || compare(conversationPosition(c), message.before) < 0)
           .sort((a, b) => compare(conversationPosition(b), conversationPosition(a)));
         return this.#answer(link, {
@@ -391,7 +455,7 @@ export class FakeHost {
     const key = [...peers].sort().join(",");
     const existing = [...this.conversations.values()].find((c) => [...c.peers].sort().join(",") === key);
     const base: ConversationRecord = existing
-      ?? { id: this.#nextId++, peers: [...peers], name, last_at: 0, snippet: "", unread: 0, hist: 0 };
+      ?? conversationRecord({ id: this.#nextId++, peers: [...peers], name });
     let newest = base;
     let outOfOrder = false;
     for (const h of messages) {
@@ -436,8 +500,11 @@ export class FakeHost {
     const key = [...peers].sort().join(",");
     const existing = [...this.conversations.values()].find((c) => [...c.peers].sort().join(",") === key);
     const conv: ConversationRecord = existing === undefined
-      ? { id: this.#nextId++, peers: [...peers], name: null, last_at: Date.now(), snippet, unread: unreadDelta, hist: 0 }
-      : { ...existing, last_at: Date.now(), snippet, unread: existing.unread + unreadDelta };
+      ? conversationRecord({ id: this.#nextId++, peers: [...peers], last_at: Date.now(), snippet, unread: unreadDelta })
+      : {
+        ...existing, last_at: Date.now(), snippet, unread: existing.unread + (existing.blocked ? 0 : unreadDelta),
+        archived: existing.archived && !(unreadDelta > 0 && !existing.muted && !existing.blocked),
+      };
     this.#setConversation(conv);
     return conv;
   }
