@@ -141,6 +141,12 @@ describe("two tabs", () => {
     expect(w.host.received.filter((m) => m.t === "convs")).toHaveLength(1);
     const found = await b.search("find");
     expect(found.hits.map((h) => h.snippet)).toEqual(["\u0002find\u0003 me"]);
+    // b's change to a conversation is carried out by the owner too, and b's list follows.
+    const conv = [...w.host.conversations.values()].find((c) => c.snippet === "find me")!;
+    await b.manage({ kind: "flags", conv: conv.id, flags: { archived: true } });
+    expect(w.host.conversations.get(conv.id)?.archived).toBe(true);
+    await until(async () => (await b.snapshot(null)).conversations.length === 1, 3000, "archived leaves b's inbox");
+    await expect(b.manage({ kind: "delete", conv: 999 })).rejects.toThrow("there is no such conversation");
 
     // Tab a closes: b takes the lock and connects.
     locks.release();
