@@ -3,6 +3,11 @@
  * "New conversation"), the open thread with its composer, and the connection
  * banner. On a phone the list and the thread are separate screens; on a
  * desktop side by side.
+ *
+ * The list has three views: the inbox (pinned conversations on top), archived
+ * and blocked. Each conversation has an options menu (ConversationMenu.tsx);
+ * its changes are made on the host and come back as events, so every view and
+ * every paired browser follows. The unread count is in the tab's title and icon.
  */
 
 import type { ComponentChildren } from "preact";
@@ -11,9 +16,12 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/ho
 import type { Client, ClientState } from "../client/client";
 import type { ConnectionStatus } from "../client/connection";
 import { NUMBER_HINT, normalizeNumber, samePeers } from "../client/numbers";
+import type { Change } from "../client/pager";
 import type { ListState } from "../client/storage";
-import type { ConversationRecord, Position } from "../protocol/messages";
+import type { ConversationRecord, Folder, Position } from "../protocol/messages";
 import { Composer } from "./Composer";
+import { ConversationMenu, DeleteDialog, type MenuAction, NameDialog } from "./ConversationMenu";
+import { useFavicon } from "./favicon";
 import { conversationTitle, documentTitle, shortTime } from "./format";
 import { useNow, useSnapshot, useVisible } from "./hooks";
 import { SearchResults } from "./Search";
@@ -59,6 +67,21 @@ export function bannerText(status: ConnectionStatus | null): string | null {
   return null;
 }
 
+/** The list views: the inbox shows the pinned folder above its own. */
+export type View = Exclude<Folder, "pinned">;
+const VIEWS: readonly { view: View; label: string; list: string; empty: string }[] = [
+  { view: "inbox", label: "Inbox", list: "Conversations", empty: "No conversations yet." },
+  { view: "archived", label: "Archived", list: "Archived conversations", empty: "No archived conversations." },
+  { view: "blocked", label: "Blocked", list: "Blocked conversations", empty: "No blocked conversations. Their texts are kept here, without notifications." },
+];
+
+/** A conversation's accessible name in the list: title, flags, unread, time and snippet. */
+export function itemLabel(conv: ConversationRecord, title: string, time: string): string {
+  const flags = [conv.pinned && "pinned", conv.muted && "muted", conv.blocked && "blocked"].filter(Boolean);
+  const unread = conv.unread > 0 ? `, ${conv.unread} unread` : "";
+  return `${title}${flags.map((f) => `, ${f}`).join("")}${unread}, ${time}: ${conv.snippet}`;
+}
+
 /** Search the list locally: name, numbers, snippet (case-insensitive; digits match across separators). */
 export function filterConversations(list: readonly ConversationRecord[], query: string): ConversationRecord[] {
   const q = query.trim().toLowerCase();
@@ -66,6 +89,7 @@ export function filterConversations(list: readonly ConversationRecord[], query: 
   const digits = q.replace(/[\s().-]/g, "");
   return list.filter((c) =>
     (c.name ?? "").toLowerCase().includes(q)
+    || c.names.some((n) => n !== null && n.toLowerCase().includes(q))
     || c.snippet.toLowerCase().includes(q)
     || c.peers.some((p) => p.toLowerCase().includes(q) || (digits !== "" && p.includes(digits))));
 }
@@ -84,16 +108,18 @@ function ConversationItem(props: {
   selected: boolean;
   now: number;
   onOpen(): void;
+  onAction(action: MenuAction): void;
 }) {
-  const { conv, selected, now, onOpen } = props;
+  const { conv, selected, now, onOpen, onAction } = props;
   const title = conversationTitle(conv);
   const time = shortTime(conv.last_at, now);
-  const unread = conv.unread > 0 ? `, ${conv.unread} unread` : "";
   return (
-    <li aria-label={`${title}${unread}, ${time}: ${conv.snippet}`} class={selected ? "selected" : ""}>
+    <li aria-label={itemLabel(conv, title, time)} class={`${selected ? "selected" : ""}${conv.pinned ? " pinned" : ""}`}>
       <button type="button" class="conv" aria-current={selected ? "true" : undefined} onClick={onOpen}>
         <span class="conv-top">
           <span class={conv.unread > 0 ? "conv-name unread" : "conv-name"}>{title}</span>
+          {conv.pinned && <span class="flag" role="img" aria-label="Pinned" title="Pinned">📌</span>}
+          {conv.muted && <span class="flag" role="img" aria-label="Muted" title="Muted">🔕</span>}
           <time class="conv-time" dateTime={new Date(conv.last_at).toISOString()}>{time}</time>
         </span>
         <span class="conv-bottom">
@@ -103,6 +129,7 @@ function ConversationItem(props: {
           )}
         </span>
       </button>
+      <ConversationMenu conv={conv} title={title} onAction={onAction} />
     </li>
   );
 }
@@ -192,31 +219,61 @@ function NewConversation(props: {
  */
 function SidebarLists(props: {
   client: Client;
+  folder: View;
   list: ListState;
+  pinnedList: ListState;
   paging: boolean;
   version: number;
   children: ComponentChildren;
 }) {
-  const { client, list, paging, version, children } = props;
+  const { client, folder, list, pinnedList, paging, version, children } = props;
   const scroller = useRef<HTMLDivElement | null>(null);
   const more = (): void => {
     const el = scroller.current;
+    // The pinned ones are one page, asked for with the inbox's first.
+    if (folder === "inbox" && pinnedList === "unpaged") client.need({ kind: "list", folder: "pinned" });
     if (el === null || list === "complete" || (!paging && list !== "unpaged")) return;
-    if (list === "unpaged" || el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_END) client.need({ kind: "list" });
+    if (list === "unpaged" || el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_END) {
+      client.need(folder === "inbox" ? { kind: "list" } : { kind: "list", folder });
+    }
   };
   // Also when the list does not fill the panel yet, and after every page.
-  useLayoutEffect(more, [client, list, paging, version]);
+  useLayoutEffect(more, [client, folder, list, pinnedList, paging, version]);
   return <div class="lists" ref={scroller} onScroll={more}>{children}</div>;
 }
 
 export function Messenger({ client, state }: { client: Client; state: ClientState }) {
   const [selection, setSelection] = useState<Selection>(null);
   const [query, setQuery] = useState("");
+  const [view, setView] = useState<View>("inbox");
+  const [notice, setNotice] = useState<string | null>(null);
+  const [dialog, setDialog] = useState<{ kind: "delete" | "rename"; conv: ConversationRecord } | null>(null);
   const selectedConv = selection?.kind === "conv" ? selection.id : null;
   const hit = selection?.kind === "conv" ? selection.hit : null;
-  const snapshot = useSnapshot(client, selectedConv, hit, state.version);
+  const snapshot = useSnapshot(client, selectedConv, hit, state.version, view);
   const now = useNow(60_000);
-  const { conversations, outbox } = snapshot;
+  const { outbox } = snapshot;
+  /** Every cached conversation: finding one by id or number looks in every folder. */
+  const conversations = snapshot.all;
+  const listed = view === "inbox" ? [...snapshot.pinned, ...snapshot.conversations] : snapshot.conversations;
+
+  const change = (what: Change): void => {
+    setNotice(null);
+    client.manage(what).catch((err: unknown) => {
+      setNotice(`${err instanceof Error ? err.message : String(err)}`);
+    });
+  };
+  const act = (conv: ConversationRecord, action: MenuAction): void => {
+    if (action.kind !== "change") {
+      setDialog({ kind: action.kind, conv });
+      return;
+    }
+    // Marked unread: close it, or opening it would mark it read again at once.
+    if (action.change.kind === "flags" && action.change.flags.unread === true && conv.id === selectedConv) {
+      setSelection(null);
+    }
+    change(action.change);
+  };
 
   // After a reload, the conversation this tab had open opens again, from the cache.
   const [restore] = useState(remembered);
@@ -251,13 +308,15 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
     void client.markRead(current.id);
   }, [client, current?.id, current?.unread, visible]);
 
-  const unread = conversations.reduce((sum, c) => sum + c.unread, 0);
+  const unread = snapshot.unread;
   useEffect(() => {
     document.title = documentTitle(unread);
   }, [unread]);
+  useFavicon(unread);
 
   const searching = query.trim() !== "";
-  const shown = useMemo(() => filterConversations(conversations, query), [conversations, query]);
+  const shown = useMemo(() => filterConversations(listed, query), [listed, query]);
+  const viewInfo = VIEWS.find((v) => v.view === view)!;
   const maxParts = state.caps?.max_parts ?? null;
   const deliveryReports = state.caps?.delivery_reports ?? true;
   const back = (): void => setSelection(null);
@@ -279,13 +338,19 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
     // A conversation opened from a search may be further down the list than is paged:
     // its messages still say who it is with.
     const peers = current?.peers ?? thread?.messages[0]?.peers ?? [];
+    const senderNames = new Map<string, string>();
+    current?.peers.forEach((peer, i) => {
+      const name = current.names[i];
+      if (name != null) senderNames.set(peer, name);
+    });
     pane = (
       <Thread
         key={`${selection.id} ${hit?.[0]} ${hit?.[1]}`}
         client={client}
         version={state.version}
         title={current !== null ? conversationTitle(current) : peers.length > 0 ? peers.join(", ") : "Conversation"}
-        subtitle={current?.name != null ? current.peers.join(", ") : null}
+        subtitle={current !== null && conversationTitle(current) !== current.peers.join(", ") ? current.peers.join(", ") : null}
+        senderNames={senderNames}
         conv={selection.id}
         thread={thread}
         hit={hit}
@@ -326,9 +391,32 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
               onInput={(e) => setQuery(e.currentTarget.value)}
             />
           </div>
-          <SidebarLists client={client} list={snapshot.list} paging={!searching} version={state.version}>
-            <ul class="conversations" aria-label="Conversations">
-              {pendingNumbers.filter((n) => query === "" || n.includes(query.trim())).map((number) => (
+          <div class="folders" role="group" aria-label="Folders">
+            {VIEWS.map((v) => (
+              <button
+                key={v.view}
+                type="button"
+                class="folder"
+                aria-pressed={view === v.view ? "true" : "false"}
+                onClick={() => setView(v.view)}
+              >
+                {v.label}
+              </button>
+            ))}
+          </div>
+          <div class="notice-slot">
+            {notice !== null && (
+              <p class="notice" role="alert">
+                {notice} <button type="button" class="link" onClick={() => setNotice(null)}>Dismiss</button>
+              </p>
+            )}
+          </div>
+          <SidebarLists
+            client={client} folder={view} list={snapshot.list} pinnedList={snapshot.pinnedList} paging={!searching}
+            version={state.version}
+          >
+            <ul class="conversations" aria-label={viewInfo.list}>
+              {view === "inbox" && pendingNumbers.filter((n) => query === "" || n.includes(query.trim())).map((number) => (
                 <li key={`n${number}`} aria-label={`${number}, not sent yet`}>
                   <button
                     type="button"
@@ -348,18 +436,19 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
                   selected={conv.id === selectedConv}
                   now={now}
                   onOpen={() => setSelection({ kind: "conv", id: conv.id, hit: null })}
+                  onAction={(action) => act(conv, action)}
                 />
               ))}
             </ul>
-            {conversations.length === 0 && pendingNumbers.length === 0 && snapshot.list !== "partial" && (
+            {listed.length === 0 && (view !== "inbox" || pendingNumbers.length === 0) && snapshot.list !== "partial" && (
               <p class="muted empty" role="status">
-                {snapshot.list === "complete" ? "No conversations yet." : "Loading conversations…"}
+                {snapshot.list === "complete" ? viewInfo.empty : "Loading conversations…"}
               </p>
             )}
             {!searching && snapshot.list === "partial" && (
               <p class="muted empty" role="status">Loading more conversations…</p>
             )}
-            {searching && conversations.length > 0 && shown.length === 0 && (
+            {searching && listed.length > 0 && shown.length === 0 && (
               <p class="muted empty">No conversation matches.</p>
             )}
             {searching && (
@@ -376,6 +465,29 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
           {pane ?? <p class="muted placeholder">Pick a conversation, or start a new one.</p>}
         </div>
       </div>
+      {dialog?.kind === "delete" && (
+        <DeleteDialog
+          title={conversationTitle(dialog.conv)}
+          onCancel={() => setDialog(null)}
+          onConfirm={() => {
+            const conv = dialog.conv.id;
+            setDialog(null);
+            if (conv === selectedConv) setSelection(null);
+            change({ kind: "delete", conv });
+          }}
+        />
+      )}
+      {dialog?.kind === "rename" && (
+        <NameDialog
+          number={dialog.conv.peers[0]!}
+          name={dialog.conv.name}
+          onCancel={() => setDialog(null)}
+          onSave={(name) => {
+            setDialog(null);
+            change({ kind: "contact", number: dialog.conv.peers[0]!, name });
+          }}
+        />
+      )}
     </div>
   );
 }

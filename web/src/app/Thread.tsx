@@ -23,6 +23,7 @@ import { useNow } from "./hooks";
 const NEAR_END = 120;
 /** How long a search hit stays highlighted (ms). */
 const HIT_HIGHLIGHT = 4000;
+const NO_NAMES: ReadonlyMap<string, string> = new Map();
 const NO_DELIVERY_REPORTS = "Sent. This phone's SMS source cannot tell whether it was delivered.";
 
 interface Bubble {
@@ -58,13 +59,16 @@ function bubbles(messages: readonly MessageRecord[], outbox: readonly OutboxEntr
 }
 
 function MessageItem(
-  props: { bubble: Bubble; now: number; client: Client; version: number; hit: boolean; deliveryReports: boolean },
+  props: {
+    bubble: Bubble; now: number; client: Client; version: number; hit: boolean; deliveryReports: boolean;
+    senderNames: ReadonlyMap<string, string>;
+  },
 ) {
-  const { bubble, now, client, version, hit, deliveryReports } = props;
+  const { bubble, now, client, version, hit, deliveryReports, senderNames } = props;
   const status = bubble.status;
   return (
     <li class={`bubble ${bubble.dir}${hit ? " hit" : ""}`} data-msg={bubble.msgId ?? undefined}>
-      {bubble.sender !== null && <p class="sender">{bubble.sender}</p>}
+      {bubble.sender !== null && <p class="sender">{senderNames.get(bubble.sender) ?? bubble.sender}</p>}
       {bubble.subject !== null && <p class="subject">{bubble.subject}</p>}
       {bubble.atts.length > 0 && <Attachments client={client} atts={bubble.atts} version={version} />}
       {bubble.body !== "" && <p class="body">{bubble.body}</p>}
@@ -109,11 +113,14 @@ export interface ThreadProps {
   maxParts: number | null;
   /** The host's SMS source reports delivery: "sent" is not yet the last word. */
   deliveryReports: boolean;
+  /** Contact names of a group's participants, by number. */
+  senderNames?: ReadonlyMap<string, string>;
   onBack(): void;
 }
 
 export function Thread(props: ThreadProps) {
   const { client, version, title, subtitle, conv, thread, hit, outbox, to, maxParts, deliveryReports, onBack } = props;
+  const senderNames = props.senderNames ?? NO_NAMES;
   const now = useNow(30_000);
   const list = useRef<HTMLOListElement | null>(null);
   const box = useRef<HTMLTextAreaElement | null>(null);
@@ -184,7 +191,7 @@ export function Thread(props: ThreadProps) {
     <section class="thread" aria-label={`Conversation with ${title}`}>
       <header class="thread-header">
         <button type="button" class="back" aria-label="Back to conversations" onClick={onBack}>‹</button>
-        <div>
+        <div class="thread-title">
           <h2>{title}</h2>
           {subtitle !== null && <p class="muted">{subtitle}</p>}
         </div>
@@ -205,7 +212,7 @@ export function Thread(props: ThreadProps) {
         {items.map((b) => (
           <MessageItem
             key={b.key} bubble={b} now={now} client={client} version={version} hit={b.msgId === highlight}
-            deliveryReports={deliveryReports}
+            deliveryReports={deliveryReports} senderNames={senderNames}
           />
         ))}
         {segment !== null && segment.high !== null && (

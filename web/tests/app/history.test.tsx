@@ -132,7 +132,7 @@ describe("the conversation list", () => {
     await until(() => conversationItems().length === 1);
     scroll(lists, 0);
     await new Promise((r) => setTimeout(r, 50));
-    expect(w.host.received.filter((m) => m.t === "convs")).toHaveLength(1);
+    expect(w.host.received.filter((m) => m.t === "convs" && m.folder === "inbox")).toHaveLength(1);
     type(search, "");
     await until(() => conversationItems().length === 50);
     scroll(lists, 4100);
@@ -142,7 +142,7 @@ describe("the conversation list", () => {
     expect(root.textContent).not.toContain("Loading more conversations…");
     const names = conversationItems().map((li) => li.getAttribute("aria-label")!.split(",")[0]);
     expect(new Set(names).size).toBe(120);
-    expect(w.host.received.filter((m) => m.t === "convs").map((m) => (m as { before: unknown }).before)).toEqual([
+    expect(w.host.received.filter((m) => m.t === "convs" && m.folder === "inbox").map((m) => (m as { before: unknown }).before)).toEqual([
       null, [1_000_000 + 70 * 1000, expect.any(Number)], [1_000_000 + 20 * 1000, expect.any(Number)],
     ]);
   });

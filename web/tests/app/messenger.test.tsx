@@ -15,9 +15,9 @@ import { Tabs } from "../../src/client/tabs";
 import { generateKeyPair } from "../../src/protocol/keys";
 import { randomBytes } from "../../src/protocol/pairing";
 import type { HostOptions } from "../fakes/host";
+import { type World, pair, until, world } from "../fakes/setup";
 
 const FLAGS = { pinned: false, archived: false, muted: false, blocked: false, names: [null] };
-import { type World, pair, until, world } from "../fakes/setup";
 
 let root: HTMLElement;
 let w: World;

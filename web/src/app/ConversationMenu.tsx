@@ -1,0 +1,222 @@
+/**
+ * A conversation's options: a menu button ("Conversation options") whose items
+ * pin, archive, mute, block, mark (un)read, name the contact and delete, as
+ * Google Messages offers them; and the two dialogs it opens (delete asks for
+ * confirmation; "Edit name" names the number on the host). The menu follows
+ * the WAI-ARIA menu button pattern: arrow keys move, Escape closes and gives
+ * focus back to the button.
+ */
+
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+
+import type { Change, Flag } from "../client/pager";
+import type { ConversationRecord } from "../protocol/messages";
+
+/** What an item of the menu does. */
+export type MenuAction =
+  | { readonly kind: "change"; readonly change: Change }
+  | { readonly kind: "delete" }
+  | { readonly kind: "rename" };
+
+interface Item {
+  readonly label: string;
+  readonly action: MenuAction;
+}
+
+const flags = (conv: number, change: Partial<Record<Flag, boolean>>): MenuAction =>
+  ({ kind: "change", change: { kind: "flags", conv, flags: change } });
+
+/** The menu's items for `conv`, in order (pure: the labels follow its flags). */
+export function menuItems(conv: ConversationRecord): Item[] {
+  const items: Item[] = [];
+  if (!conv.blocked) items.push({ label: conv.pinned ? "Unpin" : "Pin", action: flags(conv.id, { pinned: !conv.pinned }) });
+  items.push(
+    { label: conv.archived ? "Unarchive" : "Archive", action: flags(conv.id, { archived: !conv.archived }) },
+    { label: conv.muted ? "Unmute" : "Mute", action: flags(conv.id, { muted: !conv.muted }) },
+    { label: conv.blocked ? "Unblock" : "Block", action: flags(conv.id, { blocked: !conv.blocked }) },
+  );
+  if (!conv.blocked) {
+    items.push(conv.unread > 0
+      ? { label: "Mark as read", action: flags(conv.id, { unread: false }) }
+      : { label: "Mark as unread", action: flags(conv.id, { unread: true }) });
+  }
+  if (conv.peers.length === 1) items.push({ label: "Edit name", action: { kind: "rename" } });
+  items.push({ label: "Delete", action: { kind: "delete" } });
+  return items;
+}
+
+export function ConversationMenu(props: { conv: ConversationRecord; title: string; onAction(action: MenuAction): void }) {
+  const { conv, title, onAction } = props;
+  const [open, setOpen] = useState(false);
+  const button = useRef<HTMLButtonElement | null>(null);
+  const menu = useRef<HTMLUListElement | null>(null);
+  const items = menuItems(conv);
+  const id = `conv-menu-${conv.id}`;
+
+  const entries = (): HTMLButtonElement[] => [...(menu.current?.querySelectorAll<HTMLButtonElement>("[role=menuitem]") ?? [])];
+  const close = (focus: boolean): void => {
+    setOpen(false);
+    if (focus) button.current?.focus();
+  };
+
+  useEffect(() => {
+    if (!open) return;
+    entries()[0]?.focus();
+    const away = (event: Event): void => {
+      const target = event.target as Node | null;
+      if (target !== null && !menu.current?.contains(target) && !button.current?.contains(target)) setOpen(false);
+    };
+    document.addEventListener("pointerdown", away);
+    return () => document.removeEventListener("pointerdown", away);
+  }, [open]);
+
+  const onKey = (event: KeyboardEvent): void => {
+    const all = entries();
+    const at = all.indexOf(document.activeElement as HTMLButtonElement);
+    const move = (to: number): void => {
+      event.preventDefault();
+      all[(to + all.length) % all.length]?.focus();
+    };
+    if (event.key === "ArrowDown") move(at + 1);
+    else if (event.key === "ArrowUp") move(at - 1);
+    else if (event.key === "Home") move(0);
+    else if (event.key === "End") move(all.length - 1);
+    else if (event.key === "Escape") {
+      event.preventDefault();
+      close(true);
+    } else if (event.key === "Tab") close(false);
+  };
+
+  return (
+    <div class="conv-options">
+      <button
+        ref={button}
+        type="button"
+        class="options"
+        aria-label="Conversation options"
+        title={`Options for ${title}`}
+        aria-haspopup="menu"
+        aria-expanded={open ? "true" : "false"}
+        aria-controls={open ? id : undefined}
+        onClick={() => setOpen(!open)}
+        onKeyDown={(event) => {
+          if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+            event.preventDefault();
+            setOpen(true);
+          }
+        }}
+      >
+        ⋮
+      </button>
+      {open && (
+        <ul class="menu" role="menu" id={id} aria-label={`Options for ${title}`} ref={menu} onKeyDown={onKey}>
+          {items.map((item) => (
+            <li role="none" key={item.label}>
+              <button
+                type="button"
+                role="menuitem"
+                tabIndex={-1}
+                class={item.action.kind === "delete" ? "danger" : undefined}
+                onClick={() => {
+                  close(item.action.kind === "change");
+                  onAction(item.action);
+                }}
+              >
+                {item.label}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+/** A modal dialog: labelled by its heading, focus kept inside, Escape cancels. */
+function Dialog(props: { title: string; onCancel(): void; children: ComponentChildren }) {
+  const { title, onCancel, children } = props;
+  const box = useRef<HTMLDivElement | null>(null);
+  const before = useRef<Element | null>(null);
+  useEffect(() => {
+    before.current = document.activeElement;
+    box.current?.querySelector<HTMLElement>("[data-autofocus]")?.focus();
+    return () => (before.current as HTMLElement | null)?.focus?.();
+  }, []);
+  const onKey = (event: KeyboardEvent): void => {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      onCancel();
+      return;
+    }
+    if (event.key !== "Tab") return;
+    const focusable = [...(box.current?.querySelectorAll<HTMLElement>("button, input") ?? [])];
+    const first = focusable[0];
+    const last = focusable.at(-1);
+    if (event.shiftKey && document.activeElement === first) {
+      event.preventDefault();
+      last?.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first?.focus();
+    }
+  };
+  return (
+    <div class="scrim" onClick={(event) => event.target === event.currentTarget && onCancel()}>
+      <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="dialog-title" ref={box} onKeyDown={onKey}>
+        <h2 id="dialog-title">{title}</h2>
+        {children}
+      </div>
+    </div>
+  );
+}
+
+export function DeleteDialog(props: { title: string; onConfirm(): void; onCancel(): void }) {
+  const { title, onConfirm, onCancel } = props;
+  return (
+    <Dialog title="Delete this conversation?" onCancel={onCancel}>
+      <p>
+        Your conversation with {title} and its texts and pictures are deleted from the host, for every paired
+        browser. This cannot be undone.
+      </p>
+      <div class="dialog-buttons">
+        <button type="button" data-autofocus onClick={onCancel}>Cancel</button>
+        <button type="button" class="danger primary" onClick={onConfirm}>Delete</button>
+      </div>
+    </Dialog>
+  );
+}
+
+export function NameDialog(props: { number: string; name: string | null; onSave(name: string | null): void; onCancel(): void }) {
+  const { number, name, onSave, onCancel } = props;
+  const [value, setValue] = useState(name ?? "");
+  const trimmed = value.trim();
+  return (
+    <Dialog title="Edit name" onCancel={onCancel}>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          onSave(trimmed === "" ? null : trimmed);
+        }}
+      >
+        <label for="contact-name">Name for {number}</label>
+        <input
+          id="contact-name"
+          type="text"
+          aria-label="Name"
+          aria-describedby="contact-name-hint"
+          maxLength={128}
+          autoComplete="off"
+          data-autofocus
+          value={value}
+          onInput={(event) => setValue(event.currentTarget.value)}
+        />
+        <p id="contact-name-hint" class="muted">Kept on the host, for every paired browser. Leave it empty to show the number.</p>
+        <div class="dialog-buttons">
+          <button type="button" onClick={onCancel}>Cancel</button>
+          <button type="submit" class="primary">Save</button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
