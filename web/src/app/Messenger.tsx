@@ -16,7 +16,7 @@ import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/ho
 import type { Client, ClientState } from "../client/client";
 import type { ConnectionStatus } from "../client/connection";
 import { NUMBER_HINT, normalizeNumber, samePeers } from "../client/numbers";
-import type { Change } from "../client/pager";
+import type { Change, Flag } from "../client/pager";
 import type { ListState } from "../client/storage";
 import type { ConversationRecord, Folder, Position } from "../protocol/messages";
 import { Composer } from "./Composer";
@@ -268,8 +268,10 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
       setDialog({ kind: action.kind, conv });
       return;
     }
-    // Marked unread: close it, or opening it would mark it read again at once.
-    if (action.change.kind === "flags" && action.change.flags.unread === true && conv.id === selectedConv) {
+    // Marked unread: close it, or opening it would mark it read again at once. Archived or
+    // blocked: it leaves this view, and the thread closes with it (as in Google Messages).
+    const flags: Partial<Record<Flag, boolean>> = action.change.kind === "flags" ? action.change.flags : {};
+    if (conv.id === selectedConv && (flags.unread === true || flags.archived === true || flags.blocked === true)) {
       setSelection(null);
     }
     change(action.change);
