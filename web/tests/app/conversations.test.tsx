@@ -192,6 +192,13 @@ describe("the options menu", () => {
     await until(() => items().some((label) => label.startsWith("Bo Smith,")), 3000, "renamed");
     expect(w.host.received.find((m) => m.t === "contact")).toMatchObject({ number: BO, name: "Bo Smith" });
 
+    // A group with Bo: its title and Bo's texts in it show his name.
+    await w.host.import([ANA, BO], [{ dir: "in", body: "group hello", at: Date.now() + 1000, sender: BO }]);
+    await until(() => items().some((label) => label.startsWith("+15550100100, Bo Smith,")), 3000, "group title");
+    item("+15550100100, Bo Smith").querySelector<HTMLButtonElement>("button.conv")!.click();
+    await until(() => root.querySelector(".bubble .sender")?.textContent === "Bo Smith", 3000, "sender name");
+    expect(root.querySelector("section.thread .thread-title p")?.textContent).toBe("+15550100100, +15550100200");
+
     for (let i = 0; i < 5; i++) {
       const conv = await w.host.import([`+1555020000${i}`], [{ dir: "in", body: "x", at: 2000 + i }]);
       w.host.conversations.set(conv.id, { ...conv, pinned: true });

@@ -163,6 +163,8 @@ export class FakeHost {
   readonly devices: Device[] = [];
   readonly events: StoreEvent[] = [];
   readonly conversations = new Map<number, ConversationRecord>();
+  /** Contact names by number (the `contact` request), rendered into every record's `names`. */
+  readonly contacts = new Map<string, string>();
   readonly messages = new Map<number, MessageRecord>();
   readonly acks = new Map<string, Ack>();
   /** Every message received from devices, in order (for assertions). */
@@ -364,11 +366,10 @@ export class FakeHost {
       }
       case "contact": {
         const { number, name } = message;
+        if (name === null) this.contacts.delete(number);
+        else this.contacts.set(number, name);
         for (const conv of this.conversations.values()) {
-          const at = conv.peers.indexOf(number);
-          if (at < 0) continue;
-          const names = conv.peers.map((_, i) => (i === at ? name : conv.names[i] ?? null));
-          this.#setConversation({ ...conv, names, ...(conv.peers.length === 1 ? { name } : {}) });
+          if (conv.peers.includes(number)) this.#setConversation({ ...conv, ...(conv.peers.length === 1 ? { name } : {}) });
         }
         await this.#send(link, { t: "done", qid: message.qid });
         return this.push();
@@ -491,7 +492,9 @@ export class FakeHost {
     return numbered;
   }
 
-  #setConversation(conv: ConversationRecord): void {
+  #setConversation(record: ConversationRecord): void {
+    // Names come from the contacts, as the host's store renders them.
+    const conv = { ...record, names: record.peers.map((peer) => this.contacts.get(peer) ?? null) };
     this.conversations.set(conv.id, conv);
     this.#event({ k: "conv", seq: 0, conv });
   }
