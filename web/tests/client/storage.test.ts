@@ -309,6 +309,44 @@ describe("upgrade", () => {
     expect((await upgraded.outbox()).map((e) => e.cmid)).toEqual(["ab".repeat(16)]);
     upgraded.close();
   });
+
+  it("from version 2: records without flags and the one-folder list go, the pairing and outbox stay", async () => {
+    const factory = new IDBFactory();
+    await new Promise<void>((resolve, reject) => {
+      const req = factory.open(DB_NAME, 2);
+      req.onupgradeneeded = () => {
+        const db = req.result;
+        db.createObjectStore("device");
+        const meta = db.createObjectStore("meta");
+        db.createObjectStore("conversations", { keyPath: "id" }).put({ id: 1, peers: ["+15550100100"], last_at: 5 });
+        const messages = db.createObjectStore("messages", { keyPath: "id" });
+        messages.createIndex("conv", "conv");
+        messages.createIndex("position", ["conv", "at", "id"]);
+        messages.put({ id: 3, conv: 1, at: 5 });
+        db.createObjectStore("threads", { keyPath: "conv" }).put({ conv: 1, hist: 0, segments: [] });
+        db.createObjectStore("attachments", { keyPath: "att" });
+        db.createObjectStore("outbox", { keyPath: "cmid" }).put({ cmid: "ab".repeat(16) });
+        meta.put(PAIRING, "pairing");
+        meta.put(77, "cursor");
+        meta.put({ low: null }, "list");
+      };
+      req.onsuccess = () => {
+        req.result.close();
+        resolve();
+      };
+      req.onerror = () => reject(req.error);
+    });
+    const upgraded = await Store.open(factory, IDBKeyRange);
+    expect(await upgraded.pairing()).toEqual(PAIRING);
+    expect(await upgraded.cursor()).toBe(0);
+    expect(await upgraded.conversations()).toEqual([]);
+    expect(await upgraded.messages(1)).toEqual([]);
+    expect(await upgraded.thread(1)).toBeNull();
+    expect(await upgraded.list()).toBeNull();
+    expect((await upgraded.snapshot(null)).list).toBe("unpaged");
+    expect((await upgraded.outbox()).map((e) => e.cmid)).toEqual(["ab".repeat(16)]);
+    upgraded.close();
+  });
 });
 
 function range(from: number, to: number): number[] {
