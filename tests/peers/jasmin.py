@@ -571,6 +571,11 @@ class JasminStack:
         # (a receipt that overtook the submit_sm_resp it refers to).
         cfg["sm-listener"]["submit_retrial_delay_smppc_not_ready"] = "1"
         cfg["dlr"]["dlr_lookup_retry_delay"] = "1"
+        # An MO text or a receipt for an ESME that is not bound (yet, or again) is tried
+        # every second for half a minute, not every 30 s three times.
+        for thrower in ("deliversm-thrower", "dlr-thrower"):
+            cfg[thrower]["retry_delay"] = "1"
+            cfg[thrower]["max_retries"] = "30"
         with (self.config / "jasmin.cfg").open("w") as out:
             cfg.write(out)
 
