@@ -55,7 +55,7 @@ def _open(page: Page, data: Path, peers: str) -> None:
     name, snippet = _rows(data, "SELECT name, snippet FROM conversations WHERE peers = ?", peers)[0]
     title = str(name or peers.replace(",", ", "))
     item = re.compile(f"^{re.escape(title)},.*: {re.escape(str(snippet))}$")
-    conversations(page).get_by_role("listitem", name=item).get_by_role("button").click()
+    conversations(page).get_by_role("listitem", name=item).get_by_role("button", name=title).click()
 
 
 def _longest(data: Path) -> tuple[int, str, int]:
@@ -142,7 +142,8 @@ def test_a_long_thread_pages_up_to_its_first_text_without_gaps_or_duplicates(
 def test_an_imported_picture_shows_inline(page: Page, demo: Demo) -> None:
     _open(page, demo.data, SENDER_OF_THE_PICTURE)
     thread = page.get_by_role("list", name="Messages")
-    picture = thread.get_by_role("img", name="image.png")
+    # exact: while its bytes load, a placeholder is named "image.png (loading)".
+    picture = thread.get_by_role("img", name="image.png", exact=True)
     expect(picture).to_be_visible(timeout=WAIT)
     page.wait_for_function(
         "img => img.complete && img.naturalWidth > 0", arg=picture.element_handle(), timeout=WAIT
@@ -180,7 +181,7 @@ def test_a_reload_paints_the_cached_list_and_threads_with_the_host_gone(
     # The thread open before the reload (the picture's) is open again; the long one that
     # was paged to its start shows all of it.
     thread = page.get_by_role("list", name="Messages")
-    expect(thread.get_by_role("img", name="image.png")).to_be_visible(timeout=WAIT)
+    expect(thread.get_by_role("img", name="image.png", exact=True)).to_be_visible(timeout=WAIT)
     open_conversation(page, longest)
     expect(thread.locator("li.bubble")).to_have_count(count)
     expect(page.get_by_text("Can't reach the relay — retrying…")).to_be_visible(timeout=WAIT)
