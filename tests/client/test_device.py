@@ -385,3 +385,40 @@ async def _host_offline(rig: HostRig) -> None:
         rig._task = None
     await until(lambda: not rig.link.connected.is_set(), "the host to leave the relay")
     await asyncio.sleep(0.05)  # the relay notices the closed socket
+
+
+def test_conversation_changes_are_done_on_the_host_and_come_back_as_events(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        async with connected(tmp_path) as (rig, device):
+            history(rig, conversations=2)
+            await live(device)
+            events = device.events()
+            listed = (await device.conversations()).convs
+            first, second = listed[0], listed[1]
+            await device.set_flags(first.id, archived=True, muted=True)
+            archived = await device.conversations(folder="archived")
+            assert [(c.id, c.archived, c.muted) for c in archived.convs] == [(first.id, True, True)]
+            assert [c.id for c in (await device.conversations()).convs] == [
+                c.id for c in listed[1:]
+            ]
+            with pytest.raises(RefusedError) as refused:
+                await device.set_flags(first.id, pinned=True, archived=True)
+            assert refused.value.code == ErrorCode.BAD_MESSAGE
+            await device.set_contact(second.peers[0], "Zed")
+            await device.delete_conversation(first.id)
+            seen: list[wire.Event] = []
+            async with asyncio.timeout(TIMEOUT):
+                async for item in events:
+                    assert not isinstance(item, wire.Reset)
+                    seen.append(item)
+                    if isinstance(item, wire.GoneEvent):
+                        break
+            convs = [e.conv for e in seen if isinstance(e, wire.ConversationEvent)]
+            assert [(c.id, c.archived) for c in convs] == [(first.id, True), (second.id, False)]
+            assert convs[1].name == "Zed"
+            assert seen[-1] == wire.GoneEvent(seq=rig.store.latest_seq(), conv=first.id)
+            assert [c.id for c in (await device.conversations(folder="archived")).convs] == []
+
+    run(scenario)

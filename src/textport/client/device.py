@@ -3,7 +3,10 @@
     device -> host   hello                -> welcome                      connect()
     device -> host   sync{since}          -> batch…, synced | reset        sync()
     host   -> device event{…}                                              events()
-    device -> host   convs{qid}           -> conv_page{qid}                conversations()
+    device -> host   convs{qid, folder}   -> conv_page{qid}                conversations()
+    device -> host   conv_set{qid}        -> done{qid}                     set_flags()
+    device -> host   conv_delete{qid}     -> done{qid}                     delete_conversation()
+    device -> host   contact{qid}         -> done{qid}                     set_contact()
     device -> host   thread{qid}          -> thread_page{qid}              thread()
     device -> host   search{qid}          -> results{qid}                  search()
     device -> host   fetch{qid}…          -> chunk{qid}…                   attachment()
@@ -199,13 +202,49 @@ class Device:
             self._subscriptions.add(subscription)
         return subscription
 
-    async def conversations(self, before: Position | None = None, limit: int = 50) -> wire.ConvPage:
-        """A page of conversations, newest first; ``before`` is ``(last_at, id)`` of the
-        previous page's last one."""
+    async def conversations(
+        self, before: Position | None = None, limit: int = 50, folder: wire.Folder = "inbox"
+    ) -> wire.ConvPage:
+        """A page of a folder's conversations, newest first; ``before`` is ``(last_at, id)``
+        of the previous page's last one."""
         qid = next(self._ids)
-        return await self._ask(
-            str(qid), wire.Convs(qid=qid, before=before, limit=limit), wire.ConvPage
+        message = wire.Convs(qid=qid, before=before, limit=limit, folder=folder)
+        return await self._ask(str(qid), message, wire.ConvPage)
+
+    async def set_flags(
+        self,
+        conv: int,
+        *,
+        pinned: bool | None = None,
+        archived: bool | None = None,
+        muted: bool | None = None,
+        blocked: bool | None = None,
+        unread: bool | None = None,
+    ) -> None:
+        """Set the given flags of ``conv`` (None: leave it); ``unread`` False marks it read.
+        A refusal (an unknown conversation, a sixth pin) raises RefusedError; the new state
+        arrives as a ``conv`` event."""
+        qid = next(self._ids)
+        message = wire.ConvSet(
+            qid=qid,
+            conv=conv,
+            pinned=pinned,
+            archived=archived,
+            muted=muted,
+            blocked=blocked,
+            unread=unread,
         )
+        await self._ask(str(qid), message, wire.Done)
+
+    async def delete_conversation(self, conv: int) -> None:
+        """Delete ``conv`` with its messages and attachments; a ``gone`` event follows."""
+        qid = next(self._ids)
+        await self._ask(str(qid), wire.ConvDelete(qid=qid, conv=conv), wire.Done)
+
+    async def set_contact(self, number: str, name: str | None) -> None:
+        """Name ``number`` (None: forget its name) in every conversation it is in."""
+        qid = next(self._ids)
+        await self._ask(str(qid), wire.Contact(qid=qid, number=number, name=name), wire.Done)
 
     async def thread(
         self,
@@ -323,7 +362,7 @@ class Device:
         match message:
             case wire.ConvPage(qid=qid) | wire.ThreadPage(qid=qid) | wire.Results(qid=qid):
                 self._answer(str(qid), message)
-            case wire.Chunk(qid=qid):
+            case wire.Chunk(qid=qid) | wire.Done(qid=qid):
                 self._answer(str(qid), message)
             case wire.Ack(cmid=cmid):
                 self._answer(cmid, message)
