@@ -742,6 +742,13 @@ def test_folders_page_apart_and_blocked_texts_are_kept_hidden_and_never_unread(r
     assert store.conversation(bo).unread == 0
     assert folder("blocked") == [bo]
     assert store.thread_page(bo)[0].body == "still here"
+    rig.session.handle(wire.Search(qid=2, query="still here", limit=10, before=None))
+    assert rig.one() == wire.Results(qid=2, hits=[], more=False), "never found by search"
+    store.set_flags(bo, blocked=False)
+    rig.session.handle(wire.Search(qid=3, query="still here", limit=10, before=None))
+    found = rig.one()
+    assert isinstance(found, wire.Results)
+    assert [h.conv for h in found.hits] == [bo]
 
 
 def test_conv_delete_drops_messages_index_files_and_tells_devices_gone(rig: Rig) -> None:

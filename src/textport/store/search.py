@@ -132,7 +132,8 @@ def search(
     vocabulary: Vocabulary | None = None,
 ) -> tuple[list[Match], bool]:
     """The newest ``limit`` messages matching ``query`` (older than ``before``), and
-    whether there are more."""
+    whether there are more. Blocked conversations' texts are kept but never found (they
+    show only in the blocked folder, docs/protocol.md section 9)."""
     expression = match_expression(query, vocabulary.complete if vocabulary else None)
     if expression is None:
         return [], False
@@ -140,7 +141,9 @@ def search(
         "SELECT m.id, m.conv, m.at, f.rowid AS key, "
         "snippet(messages_fts, 0, ?, ?, '…', ?) AS snippet "
         "FROM messages_fts f JOIN messages m ON m.sort_key = f.rowid "
-        "WHERE messages_fts MATCH ? AND f.rowid < ? ORDER BY f.rowid DESC LIMIT ?",
+        "WHERE messages_fts MATCH ? AND f.rowid < ? "
+        "AND m.conv NOT IN (SELECT id FROM conversations WHERE blocked = 1) "
+        "ORDER BY f.rowid DESC LIMIT ?",
         (
             HIGHLIGHT_START,
             HIGHLIGHT_END,
