@@ -8,44 +8,20 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from tests.transports.dummy import DummyPhone
+from tests.transports.host_rig import NO_RELAY, TEXTPORT, TIMEOUT, stored, until
 from textport.host.daemon import Host, HostSettings
 from textport.store.db import connect
 from textport.store.store import Store
 from textport.transports import gsm
 
-TEXTPORT = Path(sys.executable).with_name("textport")
-TIMEOUT = 20.0 * float(os.environ.get("TEXTPORT_TIMEOUT_FACTOR", "1"))
-NO_RELAY = "ws://127.0.0.1:9/v1"  # nothing listens: the host keeps retrying, quietly
 BO = "+447700900123"
 LONG = "Привет, как дела? Всё хорошо 🙂 " * 5
-
-
-def _rows(data: Path, where: str = "dir = 'in'") -> list[sqlite3.Row]:
-    db = sqlite3.connect(f"file:{data / 'textport.db'}?mode=ro", uri=True)
-    db.row_factory = sqlite3.Row
-    try:
-        return db.execute(
-            f"SELECT id, sender, body, state, reason, source_id, parts, missing FROM messages "
-            f"WHERE {where}"
-        ).fetchall()
-    finally:
-        db.close()
-
-
-async def _until(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def _run_host(data: Path, phone: DummyPhone, scenario: Callable[[Host], object]) -> None:
@@ -74,11 +50,11 @@ def test_single_multipart_and_partial_texts_reach_the_store(tmp_path: Path) -> N
     (phone.device / "sms" / "1" / str(lost[0])).unlink()
 
     async def scenario(host: Host) -> None:
-        await _until(lambda: len(_rows(data)) == 3, "three texts in the store")
-        await _until(lambda: phone.stored() == [], "the phone emptied")
+        await until(lambda: len(stored(data)) == 3, "three texts in the store")
+        await until(lambda: phone.stored() == [], "the phone emptied")
 
     _run_host(data, phone, scenario)
-    rows = {row["sender"]: row for row in _rows(data)}
+    rows = {row["sender"]: row for row in stored(data)}
     assert rows["+15550100"]["body"] == "Hello from a modem"
     assert (rows[BO]["body"], rows[BO]["parts"], rows[BO]["missing"]) == (LONG, 3, None)
     partial = rows["+15550101"]
@@ -95,11 +71,11 @@ def test_a_flood_is_stored_completely_each_once(tmp_path: Path) -> None:
         phone.inject(f"+4477009001{n % 50:02d}", body)
 
     async def scenario(host: Host) -> None:
-        await _until(lambda: phone.stored() == [], "the phone emptied")
+        await until(lambda: phone.stored() == [], "the phone emptied")
 
     started = time.monotonic()
     _run_host(data, phone, scenario)
-    rows = _rows(data)
+    rows = stored(data)
     assert sorted(row["body"] for row in rows) == sorted(bodies)
     assert len({row["source_id"] for row in rows}) == 500
     assert time.monotonic() - started < TIMEOUT
@@ -172,20 +148,20 @@ def test_sigkill_between_claim_and_submit_leaves_unknown_and_sends_nothing_again
         if first.poll() is None:
             first.kill()
     assert len(phone.sent_parts()) == 1, "the modem took it once"
-    (row,) = _rows(data, f"id = {msg_id}")
+    (row,) = stored(data, f"id = {msg_id}")
     assert row["state"] == "sending", "claimed, never confirmed"
 
     second = start()
     try:
         deadline = time.monotonic() + TIMEOUT
-        while _rows(data, f"id = {msg_id}")[0]["state"] == "sending":
+        while stored(data, f"id = {msg_id}")[0]["state"] == "sending":
             assert time.monotonic() < deadline, "the host never recovered the text"
             time.sleep(0.05)
         time.sleep(0.5)  # time enough for a wrong resend
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(10)
-    (row,) = _rows(data, f"id = {msg_id}")
+    (row,) = stored(data, f"id = {msg_id}")
     assert row["state"] == "unknown"
     assert "may or may not have gone out" in row["reason"]
     # libGammu starts its log afresh at each start: this is the second run's alone.

@@ -13,9 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -24,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.peers.modemmanager import ModemManagerRig
+from tests.transports.host_rig import NO_RELAY, TEXTPORT, TIMEOUT, stored, until
 from tests.transports.virtual_modem import VirtualModem
 from textport.host.daemon import Host, HostSettings
 from textport.store.db import connect
@@ -31,9 +30,6 @@ from textport.store.store import Store
 from textport.transports.base import Incoming
 from textport.transports.modemmanager import MMSettings, ModemManagerTransport
 
-TEXTPORT = Path(sys.executable).with_name("textport")
-TIMEOUT = 30.0 * float(os.environ.get("TEXTPORT_TIMEOUT_FACTOR", "1"))
-NO_RELAY = "ws://127.0.0.1:9/v1"  # nothing listens: the host keeps retrying, quietly
 BO = "+447700900123"
 LONG = "Привет, как дела? Всё хорошо 🙂 " * 5
 
@@ -52,25 +48,6 @@ def modem(rig: ModemManagerRig) -> Iterator[VirtualModem]:
         yield virtual
     finally:
         virtual.close()
-
-
-def _rows(data: Path, where: str = "dir = 'in'") -> list[sqlite3.Row]:
-    db = sqlite3.connect(f"file:{data / 'textport.db'}?mode=ro", uri=True)
-    db.row_factory = sqlite3.Row
-    try:
-        return db.execute(
-            f"SELECT id, sender, body, state, reason, source_id FROM messages WHERE {where}"
-        ).fetchall()
-    finally:
-        db.close()
-
-
-async def _until(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def _outgoing(data: Path, body: str, to: str = BO) -> int:
@@ -120,12 +97,12 @@ def test_received_texts_reach_the_store_once_each(
         host.incoming = commit_then_fail  # type: ignore[method-assign]
         modem.receive("+15550100", "Hello from a modem")
         modem.receive(BO, LONG)
-        await _until(lambda: len(offers) == 4, "each text offered twice")
-        await _until(lambda: modem.stored() == [], "the modem emptied")
+        await until(lambda: len(offers) == 4, "each text offered twice")
+        await until(lambda: modem.stored() == [], "the modem emptied")
 
     _run_host(data, rig, modem, scenario)
-    rows = {row["sender"]: row for row in _rows(data)}
-    assert len(_rows(data)) == 2
+    rows = {row["sender"]: row for row in stored(data)}
+    assert len(stored(data)) == 2
     assert rows["+15550100"]["body"] == "Hello from a modem"
     assert (rows[BO]["body"], rows[BO]["reason"]) == (LONG, None)
 
@@ -138,16 +115,16 @@ def test_transient_errors_are_retried_until_it_goes_and_permanent_ones_fail_it(
     modem.fail("AT+CMGS", "+CMS ERROR: 42", times=2)  # congestion, twice
 
     async def scenario(host: Host) -> None:
-        await _until(lambda: _rows(data, f"id = {retried}")[0]["state"] == "sent", "sent")
+        await until(lambda: stored(data, f"id = {retried}")[0]["state"] == "sent", "sent")
         modem.fail("AT+CMGS", "+CMS ERROR: 1")  # unassigned number
         refused = _outgoing(data, "to nobody", to="+15550100")
         host.outbox.wake()
-        await _until(lambda: _rows(data, f"id = {refused}")[0]["state"] == "failed", "failed")
+        await until(lambda: stored(data, f"id = {refused}")[0]["state"] == "failed", "failed")
 
     _run_host(data, rig, modem, scenario)
     assert len(modem.refused) == 3
     assert [(part.number, part.text) for part in modem.sent] == [(BO, "third time lucky")]
-    (failed,) = _rows(data, "dir = 'out' AND state = 'failed'")
+    (failed,) = stored(data, "dir = 'out' AND state = 'failed'")
     assert failed["reason"] == "The number is not in use. (CMS error 1)"
 
 
@@ -185,20 +162,20 @@ def test_sigkill_between_claim_and_submit_leaves_unknown_and_sends_nothing_again
         if first.poll() is None:
             first.kill()
     assert [part.text for part in modem.sent] == ["sent once at most"], "the modem took it once"
-    (row,) = _rows(data, f"id = {msg_id}")
+    (row,) = stored(data, f"id = {msg_id}")
     assert row["state"] == "sending", "claimed, never confirmed"
 
     second = start()
     try:
         deadline = time.monotonic() + TIMEOUT
-        while _rows(data, f"id = {msg_id}")[0]["state"] == "sending":
+        while stored(data, f"id = {msg_id}")[0]["state"] == "sending":
             assert time.monotonic() < deadline, "the host never recovered the text"
             time.sleep(0.05)
         time.sleep(1.0)  # time enough for a wrong resend
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(10)
-    (row,) = _rows(data, f"id = {msg_id}")
+    (row,) = stored(data, f"id = {msg_id}")
     assert row["state"] == "unknown"
     assert "may or may not have gone out" in row["reason"]
     assert len(modem.sent) == 1, "the second run sent nothing"

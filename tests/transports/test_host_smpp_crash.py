@@ -8,31 +8,16 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 from tests.peers.jasmin import SmscSimulator
+from tests.transports.host_rig import NO_RELAY, TEXTPORT, TIMEOUT, stored
 from textport.store.db import connect
 from textport.store.store import Store
 
-TEXTPORT = Path(sys.executable).with_name("textport")
-TIMEOUT = 20.0 * float(os.environ.get("TEXTPORT_TIMEOUT_FACTOR", "1"))
-NO_RELAY = "ws://127.0.0.1:9/v1"  # nothing listens: the host keeps retrying, quietly
 BO = "+447700900123"
-
-
-def _rows(data: Path, where: str) -> list[sqlite3.Row]:
-    db = sqlite3.connect(f"file:{data / 'textport.db'}?mode=ro", uri=True)
-    db.row_factory = sqlite3.Row
-    try:
-        return db.execute(
-            f"SELECT id, sender, body, state, reason, carrier_ref FROM messages WHERE {where}"
-        ).fetchall()
-    finally:
-        db.close()
 
 
 def _config(smsc: SmscSimulator) -> str:
@@ -102,13 +87,13 @@ def test_sigkill_between_claim_and_submit_leaves_unknown_and_submits_nothing_aga
         if first.poll() is None:
             first.kill()
     assert len(smsc.submits()) == 1, "the SMSC took it once"
-    (row,) = _rows(data, f"id = {msg_id}")
+    (row,) = stored(data, f"id = {msg_id}")
     assert row["state"] == "sending", "claimed, never confirmed"
 
     second = start()
     try:
         deadline = time.monotonic() + TIMEOUT
-        while _rows(data, f"id = {msg_id}")[0]["state"] == "sending":
+        while stored(data, f"id = {msg_id}")[0]["state"] == "sending":
             assert time.monotonic() < deadline, "the host never recovered the text"
             time.sleep(0.05)
         deadline = time.monotonic() + TIMEOUT
@@ -119,7 +104,7 @@ def test_sigkill_between_claim_and_submit_leaves_unknown_and_submits_nothing_aga
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(10)
-    (row,) = _rows(data, f"id = {msg_id}")
+    (row,) = stored(data, f"id = {msg_id}")
     assert row["state"] == "unknown"
     assert "may or may not have gone out" in row["reason"]
     assert len(smsc.submits()) == 1, "the second run submitted nothing"

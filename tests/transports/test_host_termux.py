@@ -11,41 +11,17 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sqlite3
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from tests.transports.host_rig import NO_RELAY, TEXTPORT, TIMEOUT, stored, until
 from tests.transports.termux_phone import FakePhone
 from textport.host.daemon import Host, HostSettings
 from textport.store.db import connect
 from textport.store.store import Store
-
-TEXTPORT = Path(sys.executable).with_name("textport")
-TIMEOUT = 20.0 * float(os.environ.get("TEXTPORT_TIMEOUT_FACTOR", "1"))
-NO_RELAY = "ws://127.0.0.1:9/v1"  # nothing listens: the host keeps retrying, quietly
-
-
-def _rows(data: Path, where: str = "dir = 'in'") -> list[sqlite3.Row]:
-    db = sqlite3.connect(f"file:{data / 'textport.db'}?mode=ro", uri=True)
-    db.row_factory = sqlite3.Row
-    try:
-        return db.execute(
-            f"SELECT id, sender, body, state, reason, source_id FROM messages WHERE {where}"
-        ).fetchall()
-    finally:
-        db.close()
-
-
-async def _until(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def _run_host(data: Path, phone: FakePhone, scenario: Callable[[], object]) -> None:
@@ -57,7 +33,7 @@ def _run_host(data: Path, phone: FakePhone, scenario: Callable[[], object]) -> N
         await host.start()
         try:
             # The first round marks what was on the phone before as history.
-            await _until((data / "termux-seen.json").exists, "the first round")
+            await until((data / "termux-seen.json").exists, "the first round")
             result = scenario()
             if asyncio.iscoroutine(result):
                 await result
@@ -75,14 +51,14 @@ def test_texts_and_a_flood_reach_the_store_each_once(tmp_path: Path) -> None:
 
     async def scenario() -> None:
         phone.receive("07700 900123", "Hello from Android", name="Bo")
-        await _until(lambda: len(_rows(data)) == 1, "the first text in the store")
+        await until(lambda: len(stored(data)) == 1, "the first text in the store")
         phone.receive_many([(f"+4477009001{n % 50:02d}", body) for n, body in enumerate(bodies)])
-        await _until(lambda: len(_rows(data)) == 501, "the flood in the store")
+        await until(lambda: len(stored(data)) == 501, "the flood in the store")
         await asyncio.sleep(0.3)  # rounds enough to store something twice
 
     started = time.monotonic()
     _run_host(data, phone, scenario)
-    rows = _rows(data)
+    rows = stored(data)
     assert sorted(row["body"] for row in rows) == sorted([*bodies, "Hello from Android"])
     assert len({row["source_id"] for row in rows}) == 501
     (hello,) = [row for row in rows if row["body"] == "Hello from Android"]
@@ -95,7 +71,7 @@ def test_restarts_store_nothing_twice_and_miss_nothing(tmp_path: Path) -> None:
     data = tmp_path / "data"
 
     def expect(count: int) -> Callable[[], Coroutine[Any, Any, None]]:
-        return lambda: _until(lambda: len(_rows(data)) == count, f"{count} texts stored")
+        return lambda: until(lambda: len(stored(data)) == count, f"{count} texts stored")
 
     async def first_run() -> None:
         phone.receive_many([("+15550100", f"first run {n}") for n in range(3)])
@@ -118,7 +94,7 @@ def test_restarts_store_nothing_twice_and_miss_nothing(tmp_path: Path) -> None:
         await asyncio.sleep(0.3)
 
     _run_host(data, phone, late)
-    rows = _rows(data)
+    rows = stored(data)
     assert len(rows) == 124
     assert len({row["body"] for row in rows}) == 124
 
@@ -174,20 +150,20 @@ def test_sigkill_between_claim_and_submit_leaves_unknown_and_sends_nothing_again
         if stalled is not None:  # the fake send runs in a session of its own
             os.kill(stalled, signal.SIGKILL)
     assert len(phone.sent()) == 1, "the phone took it once"
-    (row,) = _rows(data, f"id = {msg_id}")
+    (row,) = stored(data, f"id = {msg_id}")
     assert row["state"] == "sending", "claimed, never confirmed"
 
     second = start()
     try:
         deadline = time.monotonic() + TIMEOUT
-        while _rows(data, f"id = {msg_id}")[0]["state"] == "sending":
+        while stored(data, f"id = {msg_id}")[0]["state"] == "sending":
             assert time.monotonic() < deadline, "the host never recovered the text"
             time.sleep(0.05)
         time.sleep(0.5)  # time enough for a wrong resend
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(10)
-    (row,) = _rows(data, f"id = {msg_id}")
+    (row,) = stored(data, f"id = {msg_id}")
     assert row["state"] == "unknown"
     assert "may or may not have gone out" in row["reason"]
     assert len(phone.calls("send")) == 1, "the second run called termux-sms-send not at all"

@@ -1,0 +1,34 @@
+"""What the tests that run a real host beside a transport share: its database read back,
+and waiting for something to happen within a bound."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+TEXTPORT = Path(sys.executable).with_name("textport")
+TIMEOUT = 30.0 * float(os.environ.get("TEXTPORT_TIMEOUT_FACTOR", "1"))
+NO_RELAY = "ws://127.0.0.1:9/v1"  # nothing listens: the host keeps retrying, quietly
+
+
+def stored(data: Path, where: str = "dir = 'in'") -> list[sqlite3.Row]:
+    """The host's messages matching ``where``, read from its database (read-only)."""
+    db = sqlite3.connect(f"file:{data / 'textport.db'}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    try:
+        return db.execute(f"SELECT * FROM messages WHERE {where}").fetchall()
+    finally:
+        db.close()
+
+
+async def until(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + TIMEOUT
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.05)
