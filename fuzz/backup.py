@@ -10,11 +10,12 @@ record it yields must hold what the store relies on.
 from __future__ import annotations
 
 import io
-import sys
 from pathlib import Path
 
 import atheris
 import phonenumbers  # noqa: F401 - not ours: imported before instrumenting, it runs at full speed
+
+import runner
 
 with atheris.instrument_imports():
     from textport.errors import BackupError, ErrorCode, ProtocolError
@@ -62,7 +63,7 @@ def test_one_input(data: bytes) -> None:
         raise AssertionError(f"damage outside the file: {reader.damage!r}")
 
 
-def seed(corpus: Path) -> None:
+def seeds() -> list[bytes]:
     """The small sample backups (a big seed makes every input as long, and slow) and the
     parts of the big one that the small ones lack: RCS groups, surrogate references."""
     samples = Path(__file__).parents[1] / "tests" / "samples" / "sms-backup-restore"
@@ -72,18 +73,8 @@ def seed(corpus: Path) -> None:
         if sample.stat().st_size <= 4096
     ]
     inputs.append(bytes([3]) + RCS_BACKUP)
-    for index, data in enumerate(inputs):
-        (corpus / f"seed-{index:03d}").write_bytes(data)
-
-
-def main() -> None:
-    folders = [Path(arg) for arg in sys.argv[1:] if not arg.startswith("-")]
-    for folder in folders:
-        if folder.is_dir() and not any(folder.iterdir()):
-            seed(folder)
-    atheris.Setup(sys.argv, test_one_input)
-    atheris.Fuzz()
+    return inputs
 
 
 if __name__ == "__main__":
-    main()
+    runner.run(test_one_input, seeds)

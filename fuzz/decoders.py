@@ -11,10 +11,11 @@ is slow per input, and shared with it this one ran twenty times fewer inputs.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import atheris
+
+import runner
 
 with atheris.instrument_imports():
     from textport.errors import ErrorCode, ProtocolError
@@ -58,8 +59,8 @@ def test_one_input(data: bytes) -> None:
             raise
 
 
-def seed(corpus: Path) -> None:
-    """Fill an empty corpus folder with valid inputs for each decoder."""
+def seeds() -> list[bytes]:
+    """Valid inputs for each decoder."""
     vectors = json.loads(
         (Path(__file__).parents[1] / "tests" / "vectors" / "textport-v1.json").read_text()
     )
@@ -67,18 +68,8 @@ def seed(corpus: Path) -> None:
     inputs += [bytes([1]) + m.encode() for m in vectors["messages"]]
     inputs += [bytes([3]) + vectors["pairing_offer"]["offer"].encode()]
     inputs += [bytes([4]) + c["input"].encode() for c in vectors["typed_codes"]]
-    for index, data in enumerate(inputs):
-        (corpus / f"seed-{index:03d}").write_bytes(data)
-
-
-def main() -> None:
-    folders = [Path(arg) for arg in sys.argv[1:] if not arg.startswith("-")]
-    for folder in folders:
-        if folder.is_dir() and not any(folder.iterdir()):
-            seed(folder)
-    atheris.Setup(sys.argv, test_one_input)
-    atheris.Fuzz()
+    return inputs
 
 
 if __name__ == "__main__":
-    main()
+    runner.run(test_one_input, seeds)

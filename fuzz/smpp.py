@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import random
 import struct
-import sys
-from pathlib import Path
 
 import atheris
 import phonenumbers  # noqa: F401 - not ours: imported before instrumenting, it runs at full speed
+
+import runner
 
 with atheris.instrument_imports():
     from textport.errors import ProtocolError
@@ -57,8 +57,8 @@ def test_one_input(data: bytes) -> None:
             raise AssertionError(f"an impossible part {part!r}")
 
 
-def seed(corpus: Path) -> None:
-    """Fill an empty corpus folder with valid PDUs (without their length field)."""
+def seeds() -> list[bytes]:
+    """Valid PDUs (without their length field)."""
     messages: list[pdu.Pdu] = [
         pdu.BindTransceiverResp(sequence=1, system_id="SMSC"),
         pdu.SubmitSmResp(sequence=2, message_id="1234567890"),
@@ -91,18 +91,8 @@ def seed(corpus: Path) -> None:
         pdu.EnquireLink(sequence=6),
         pdu.GenericNack(sequence=7, status=3),
     ]
-    for index, message in enumerate(messages):
-        (corpus / f"seed-{index:03d}").write_bytes(pdu.encode(message)[4:])
-
-
-def main() -> None:
-    folders = [Path(arg) for arg in sys.argv[1:] if not arg.startswith("-")]
-    for folder in folders:
-        if folder.is_dir() and not any(folder.iterdir()):
-            seed(folder)
-    atheris.Setup(sys.argv, test_one_input)
-    atheris.Fuzz()
+    return [pdu.encode(message)[4:] for message in messages]
 
 
 if __name__ == "__main__":
-    main()
+    runner.run(test_one_input, seeds)

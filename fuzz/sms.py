@@ -16,11 +16,12 @@ Any other exception, or a broken promise, is a crash that atheris reports with i
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import atheris
 import phonenumbers  # noqa: F401 - not ours: imported before instrumenting, it runs at full speed
+
+import runner
 
 with atheris.instrument_imports():
     from textport.errors import TransportError
@@ -75,8 +76,8 @@ def test_one_input(data: bytes) -> None:
     DECODERS[data[0] % len(DECODERS)](data[1:])
 
 
-def seed(corpus: Path) -> None:
-    """Fill an empty corpus folder with valid inputs for each decoder."""
+def seeds() -> list[bytes]:
+    """Valid inputs for each decoder."""
     inputs = [
         bytes([0]) + gsm.concat_udh(gsm.Concat(7, 3, 2)),
         bytes([0]) + gsm.concat_udh(gsm.Concat(0x1234, 4, 4), wide=True),
@@ -87,18 +88,8 @@ def seed(corpus: Path) -> None:
         bytes([2]) + b'{"error": "Please grant the following permission: READ_SMS"}',
         bytes([2]) + b'[{"_id": 1, "address": "07700 900123", "body": null}, 3, []]',
     ]
-    for index, data in enumerate(inputs):
-        (corpus / f"seed-{index:03d}").write_bytes(data)
-
-
-def main() -> None:
-    folders = [Path(arg) for arg in sys.argv[1:] if not arg.startswith("-")]
-    for folder in folders:
-        if folder.is_dir() and not any(folder.iterdir()):
-            seed(folder)
-    atheris.Setup(sys.argv, test_one_input)
-    atheris.Fuzz()
+    return inputs
 
 
 if __name__ == "__main__":
-    main()
+    runner.run(test_one_input, seeds)
