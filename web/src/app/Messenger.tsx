@@ -17,7 +17,7 @@ import type { Client, ClientState } from "../client/client";
 import type { ConnectionStatus } from "../client/connection";
 import { NUMBER_HINT, normalizeNumber, samePeers } from "../client/numbers";
 import type { Change, Flag } from "../client/pager";
-import type { ListState } from "../client/storage";
+import { folderOf, type ListState } from "../client/storage";
 import type { ConversationRecord, Folder, Position } from "../protocol/messages";
 import { Composer } from "./Composer";
 import { ConversationMenu, DeleteDialog, type MenuAction, NameDialog } from "./ConversationMenu";
@@ -255,7 +255,10 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
   const { outbox } = snapshot;
   /** Every cached conversation: finding one by id or number looks in every folder. */
   const conversations = snapshot.all;
-  const listed = view === "inbox" ? [...snapshot.pinned, ...snapshot.conversations] : snapshot.conversations;
+  // Until the snapshot of a newly chosen view is read, the one before may still be here:
+  // nothing of another folder is shown under this view's name.
+  const listed = (view === "inbox" ? [...snapshot.pinned, ...snapshot.conversations] : snapshot.conversations)
+    .filter((c) => folderOf(c) === view || (view === "inbox" && folderOf(c) === "pinned"));
 
   const change = (what: Change): void => {
     setNotice(null);
