@@ -164,15 +164,27 @@ class Store:
         return self._conversation(row)
 
     def _conversation(self, row: sqlite3.Row) -> wire.ConversationRecord:
-        peers = row["peers"].split(",")[: wire.MAX_PEERS]
-        marks = ",".join("?" * len(peers))
-        known = dict(
-            self.db.execute(
-                f"SELECT number, name FROM contacts WHERE number IN ({marks})",  # noqa: S608
-                peers,
-            ).fetchall()
-        )
-        return _conversation(row, peers, [_name(known.get(peer)) for peer in peers])
+        return self._conversations([row])[0]
+
+    def _conversations(self, rows: list[sqlite3.Row]) -> list[wire.ConversationRecord]:
+        """Records for conversation rows, their participants named from the contacts in
+        one query for the whole page."""
+        peers = [row["peers"].split(",")[: wire.MAX_PEERS] for row in rows]
+        numbers = sorted({number for each in peers for number in each})
+        known: dict[str, str | None] = {}
+        for at in range(0, len(numbers), 500):  # within SQLite's limit on parameters
+            chunk = numbers[at : at + 500]
+            known.update(
+                self.db.execute(
+                    f"SELECT number, name FROM contacts WHERE number IN "  # noqa: S608
+                    f"({','.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+            )
+        return [
+            _conversation(row, each, [_name(known.get(peer)) for peer in each])
+            for row, each in zip(rows, peers, strict=True)
+        ]
 
     def conversations_page(
         self,
@@ -192,7 +204,7 @@ class Store:
             "AND (last_at, id) < (?, ?) ORDER BY last_at DESC, id DESC LIMIT ?",
             (last_at, conv, limit),
         ).fetchall()
-        return [self._conversation(row) for row in rows]
+        return self._conversations(rows)
 
     def set_flags(
         self,
