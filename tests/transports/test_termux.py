@@ -185,6 +185,7 @@ def test_a_restart_hands_over_what_came_while_stopped_and_nothing_twice(
     )
     assert [sms.body for sms in first.texts] == [f"before {n}" for n in range(3)]
     saved = (data / "termux-seen.json").read_bytes()
+    assert (data / "termux-seen.json").stat().st_mode & 0o777 == 0o600
 
     # Over a page, and dated before the texts already handed over (as a phone whose
     # clock jumped back, or an SMS app that dates texts by the network's time stamp).

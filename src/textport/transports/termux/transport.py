@@ -213,7 +213,9 @@ class TermuxTransport(Transport):
         """Write the keys atomically: a crash leaves the old file or the new one."""
         temporary = self._state.with_name(self._state.name + ".tmp")
         try:
-            with open(temporary, "wb") as file:
+            # 0600 like every file of the host's: its keys are digests of texts.
+            descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with open(descriptor, "wb") as file:
                 file.write(self._seen.dump())
                 file.flush()
                 os.fsync(file.fileno())
