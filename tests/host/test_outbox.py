@@ -12,7 +12,15 @@ from textport.host.outbox import OutboxWorker, backoff
 from textport.store.db import connect
 from textport.store.store import Store
 from textport.transports.base import Incoming
-from textport.transports.sim import ANA, CARRIER, ELI, REFUSED_REASON, SimCarrier, SimSettings
+from textport.transports.sim import (
+    ANA,
+    CARRIER,
+    ELI,
+    FAY,
+    REFUSED_REASON,
+    SimCarrier,
+    SimSettings,
+)
 
 
 class Recorder:
@@ -67,6 +75,15 @@ def test_sent_delivered_refused_and_retried(tmp_path: Path) -> None:
     bodies = [str(record["body"]) for record in carrier.submitted()]
     assert sorted(bodies) == ["one", "three"], "each text reached the network exactly once"
     assert [sms.body for sms in recorder.incoming_texts] == ["Got it: “one”"]
+
+
+def test_fay_answers_as_an_iphone_with_a_tapback(tmp_path: Path) -> None:
+    long = "A text long enough that the quote of it is cut short"
+    _, _, _, recorder = asyncio.run(_run(tmp_path, [(FAY, "See you at 6"), (FAY, long)], 1.5))
+    assert sorted(sms.body for sms in recorder.incoming_texts) == sorted(
+        ["Loved “See you at 6”", f"Loved “{long[:39]}…”"]
+    )
+    assert {sms.sender for sms in recorder.incoming_texts} == {FAY}
 
 
 def test_expired_texts_fail_without_reaching_the_network(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ number         name      behaviour
 +15550102      Carrier   every send fails: the carrier refuses the number
 +15550103      Dee       writes first now and then (every ``chatty_every`` seconds)
 +15550104      Eli       the first two attempts fail transiently, then it works
++15550105      Fay       an iPhone: reacts to every text with a tapback, ``Loved “…”``
 anything else            delivered after a second
 =============  ========  ==============================================================
 """
@@ -37,7 +38,8 @@ from textport.errors import TransportError
 from textport.transports.base import Capabilities, Incoming, Sink, Transport
 
 ANA, BO, CARRIER, DEE, ELI = "+15550100", "+15550101", "+15550102", "+15550103", "+15550104"
-CONTACTS = {ANA: "Ana", BO: "Bo", CARRIER: "Carrier test", DEE: "Dee", ELI: "Eli"}
+FAY = "+15550105"
+CONTACTS = {ANA: "Ana", BO: "Bo", CARRIER: "Carrier test", DEE: "Dee", ELI: "Eli", FAY: "Fay"}
 REFUSED_REASON = "The carrier refused this number: it cannot receive texts (error 21610)."
 DEE_LINES = (
     "Are we still on for Saturday?",
@@ -131,6 +133,10 @@ class SimCarrier(Transport):
                 self._later(
                     self._settings.reply_after, functools.partial(self._reply, number, body)
                 )
+            if number == FAY:
+                self._later(
+                    self._settings.reply_after, functools.partial(self._tapback, number, body)
+                )
         return ref
 
     def incoming_from(self, sender: str, body: str) -> None:
@@ -141,8 +147,11 @@ class SimCarrier(Transport):
             self._sink.incoming(Incoming(sender, body, now, source, CONTACTS.get(sender)))
 
     def _reply(self, sender: str, body: str) -> None:
-        quoted = body if len(body) <= 40 else body[:39] + "…"
-        self.incoming_from(sender, f"Got it: “{quoted}”")
+        self.incoming_from(sender, f"Got it: “{_quoted(body)}”")
+
+    def _tapback(self, sender: str, body: str) -> None:
+        """What an iPhone sends over SMS when its user taps a heart on ``body``."""
+        self.incoming_from(sender, f"Loved “{_quoted(body)}”")
 
     def _report(self, ref: str) -> None:
         if self._sink is not None:
@@ -164,3 +173,8 @@ class SimCarrier(Transport):
         for line in itertools.cycle(DEE_LINES):
             await asyncio.sleep(self._settings.chatty_every / self._settings.speed)
             self.incoming_from(DEE, line)
+
+
+def _quoted(body: str) -> str:
+    """``body`` as a reply quotes it: cut to 40 characters with "…"."""
+    return body if len(body) <= 40 else body[:39] + "…"

@@ -13,6 +13,7 @@ import type { Client } from "../client/client";
 import { entryStatus, messageStatus, statusText, type StatusView } from "../client/outbox";
 import type { Need } from "../client/pager";
 import type { OutboxEntry, ThreadSnapshot } from "../client/storage";
+import { foldTapbacks, type Reaction } from "../client/tapback";
 import type { AttachmentRecord, MessageRecord, Position } from "../protocol/messages";
 import { Attachments } from "./Attachments";
 import { Composer } from "./Composer";
@@ -58,14 +59,23 @@ function bubbles(messages: readonly MessageRecord[], outbox: readonly OutboxEntr
   return [...host, ...local];
 }
 
+const REACTION_VERBS: Readonly<Record<Reaction["kind"], string>> = {
+  like: "Liked", love: "Loved", dislike: "Disliked", laugh: "Laughed at", emphasize: "Emphasized", question: "Questioned",
+};
+
 function MessageItem(
   props: {
     bubble: Bubble; now: number; client: Client; version: number; hit: boolean; deliveryReports: boolean;
     senderNames: ReadonlyMap<string, string>;
+    /** iPhone tapbacks on this message (Thread folds them out of the list). */
+    reactions?: readonly Reaction[] | undefined;
+    /** Send a failed text of the host's again, as a new text. */
+    onResend?: (body: string) => void;
   },
 ) {
-  const { bubble, now, client, version, hit, deliveryReports, senderNames } = props;
+  const { bubble, now, client, version, hit, deliveryReports, senderNames, reactions = [], onResend } = props;
   const status = bubble.status;
+  const who = (from: string): string => (from === "" ? "you" : senderNames.get(from) ?? from);
   return (
     <li class={`bubble ${bubble.dir}${hit ? " hit" : ""}`} data-msg={bubble.msgId ?? undefined}>
       {bubble.sender !== null && <p class="sender">{senderNames.get(bubble.sender) ?? bubble.sender}</p>}
@@ -73,6 +83,14 @@ function MessageItem(
       {bubble.atts.length > 0 && <Attachments client={client} atts={bubble.atts} version={version} />}
       {bubble.body !== "" && <p class="body">{bubble.body}</p>}
       {bubble.partial !== null && <p class="partial" role="note">{bubble.partial}</p>}
+      {reactions.length > 0 && (
+        <p
+          class="reactions"
+          aria-label={`Reactions: ${reactions.map((r) => `${REACTION_VERBS[r.kind]} by ${who(r.from)}`).join(", ")}`}
+        >
+          {reactions.map((r) => <span key={r.from} class="reaction" title={`${REACTION_VERBS[r.kind]} by ${who(r.from)}`}>{r.emoji}</span>)}
+        </p>
+      )}
       <p class="meta">
         <time dateTime={new Date(bubble.at).toISOString()} title={fullTime(bubble.at)}>{shortTime(bubble.at, now)}</time>
         {status !== null && (
@@ -91,6 +109,11 @@ function MessageItem(
         <p class="actions">
           <button type="button" class="link" onClick={() => void client.retry(bubble.cmid!)}>Retry</button>
           <button type="button" class="link" onClick={() => void client.discard(bubble.cmid!)}>Delete</button>
+        </p>
+      )}
+      {!bubble.local && bubble.dir === "out" && status?.status === "failed" && onResend !== undefined && (
+        <p class="actions">
+          <button type="button" class="link" onClick={() => onResend(bubble.body)}>Retry</button>
         </p>
       )}
     </li>
@@ -127,7 +150,11 @@ export function Thread(props: ThreadProps) {
   const segment = thread?.segment ?? null;
   // Texts waiting in the outbox belong below the newest messages, not below a search hit's.
   const newest = segment === null || segment.high === null;
-  const items = bubbles(thread?.messages ?? [], newest ? outbox : []);
+  const all = bubbles(thread?.messages ?? [], newest ? outbox : []);
+  // iPhone tapbacks ("Loved “…”") show on the message they quote, not as texts of their own.
+  const folded = foldTapbacks(all, (b) => b.body, (b) => (b.dir === "out" ? "" : b.sender ?? to.join(",")));
+  const items = all.filter((_, i) => !folded.hidden.has(i));
+  const reactionsOf = new Map([...folded.reactions].map(([i, list]) => [all[i]!.key, list]));
   /** What the list showed after the last render: its ends, its height, whether it was the newest segment. */
   const shown = useRef<{ first: string; last: string; height: number; newest: boolean } | null>(null);
   const [highlight, setHighlight] = useState<number | null>(null);
@@ -212,7 +239,8 @@ export function Thread(props: ThreadProps) {
         {items.map((b) => (
           <MessageItem
             key={b.key} bubble={b} now={now} client={client} version={version} hit={b.msgId === highlight}
-            deliveryReports={deliveryReports} senderNames={senderNames}
+            deliveryReports={deliveryReports} senderNames={senderNames} reactions={reactionsOf.get(b.key)}
+            onResend={(body) => void client.send(to, body)}
           />
         ))}
         {segment !== null && segment.high !== null && (
@@ -220,8 +248,11 @@ export function Thread(props: ThreadProps) {
         )}
       </ol>
       <Composer
+        key={to.join(",")}
         maxParts={maxParts}
         textareaRef={box}
+        mms={client.state.caps?.mms ?? false}
+        draft={{ load: () => client.store.draft(to), save: (body) => void client.store.saveDraft(to, body) }}
         onSend={async (body) => {
           await client.send(to, body);
           return true;

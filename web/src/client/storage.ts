@@ -3,8 +3,9 @@
  *
  * Stores:
  * - `device`: the device key, a non-extractable X25519 CryptoKey and its public half;
- * - `meta`: the pairing, the sync `cursor` (the last applied event `seq`) and, per
- *   folder, `list:<folder>`: how far that folder's conversation list is paged;
+ * - `meta`: the pairing, the sync `cursor` (the last applied event `seq`), per
+ *   folder, `list:<folder>`: how far that folder's conversation list is paged, and
+ *   per conversation `draft:<peers>`: the text being written there;
  * - `conversations`, `messages`: the host's records, upserted by id (messages also
  *   indexed by their keyset position `[conv, at, id]`);
  * - `threads`: per conversation, the segments of its messages cached without gaps
@@ -55,6 +56,11 @@ const UNKNOWN_HIST = -1;
 /** The folder a conversation is listed in (docs/protocol.md section 9, "Folders"). */
 export function folderOf(conv: ConversationRecord): Folder {
   return conv.blocked ? "blocked" : conv.archived ? "archived" : conv.pinned ? "pinned" : "inbox";
+}
+
+/** Drafts live in `meta` under `draft:<peers, sorted>`, one per conversation. */
+function draftKey(peers: readonly string[]): string {
+  return `draft:${[...peers].sort().join(",")}`;
 }
 
 function listKey(folder: Folder): string {
@@ -605,6 +611,21 @@ export class Store {
   async removeOutbox(cmid: string): Promise<void> {
     const tx = this.tx(["outbox"], "readwrite", true);
     tx.objectStore("outbox").delete(cmid);
+    await finished(tx);
+  }
+
+  // ------------------------------------------------------------ drafts
+
+  /** The text being written to `peers` (a conversation's participants), "" when none. */
+  async draft(peers: readonly string[]): Promise<string> {
+    return (await this.read<string>("meta", draftKey(peers))) ?? "";
+  }
+
+  /** Keep (or, when blank, drop) the text being written to `peers`: it survives a reload. */
+  async saveDraft(peers: readonly string[], body: string): Promise<void> {
+    const tx = this.tx(["meta"], "readwrite");
+    if (body.trim() === "") tx.objectStore("meta").delete(draftKey(peers));
+    else tx.objectStore("meta").put(body, draftKey(peers));
     await finished(tx);
   }
 
