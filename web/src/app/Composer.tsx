@@ -32,7 +32,7 @@ export interface ComposerProps {
   autoFocus?: boolean;
   textareaRef?: { current: HTMLTextAreaElement | null };
   /** The conversation's draft (none: nothing is kept). */
-  draft?: Draft;
+  draft?: Draft | undefined;
   /** The host's SMS source can send MMS (welcome's caps.mms). */
   mms?: boolean;
 }

@@ -252,7 +252,7 @@ export function Thread(props: ThreadProps) {
         maxParts={maxParts}
         textareaRef={box}
         mms={client.state.caps?.mms ?? false}
-        draft={{ load: () => client.store.draft(to), save: (body) => void client.store.saveDraft(to, body) }}
+        draft={to.length === 0 ? undefined : { load: () => client.store.draft(to), save: (body) => void client.store.saveDraft(to, body) }}
         onSend={async (body) => {
           await client.send(to, body);
           return true;
