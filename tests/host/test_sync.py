@@ -155,6 +155,19 @@ HOST_ONLY: list[wire.Message] = [
     wire.ThreadPage(qid=1, conv=1, msgs=[], more=False),
     wire.Chunk(qid=1, att=1, offset=0, total=1, type="image/png", data="AA=="),
     wire.Done(qid=1),
+    wire.DeviceList(qid=1, devices=[]),
+    wire.DeviceChanged(
+        change="paired",
+        device=wire.DeviceRecord(
+            id=derive.b64url(bytes(16)),
+            name="n",
+            agent="a",
+            created=1,
+            last_seen=None,
+            connected=False,
+            current=False,
+        ),
+    ),
     wire.PairRequest(name="n", agent="a"),
     wire.PairAccept(
         host_name="h",
@@ -184,6 +197,7 @@ def test_every_message_type_is_either_handled_or_refused(rig: Rig) -> None:
     device_sends = {
         *("hello", "sync", "send", "read", "search", "convs", "thread", "fetch"),
         *("conv_set", "conv_delete", "contact", "ping", "pong", "error", "bye"),
+        *("devices", "revoke"),
     }
     refused = {m.__struct_config__.tag for m in HOST_ONLY}
     assert device_sends | refused == set(wire.MESSAGE_TYPES)

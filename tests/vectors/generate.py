@@ -146,6 +146,44 @@ def sample_messages() -> list[messages.Message]:
         messages.Contact(qid=15, number="+447700900123", name=None),
         messages.Done(qid=14),
         messages.EventMessage(event=messages.GoneEvent(seq=1205, conv=6)),
+        messages.Devices(qid=16),
+        messages.DeviceList(
+            qid=16,
+            devices=[
+                messages.DeviceRecord(
+                    id="AAECAwQFBgcICQoLDA0ODw",
+                    name="Chrome on Linux",
+                    agent="textport-web/0.1 Mozilla/5.0",
+                    created=1_780_000_000_000,
+                    last_seen=1_789_999_000_000,
+                    connected=True,
+                    current=True,
+                ),
+                messages.DeviceRecord(
+                    id="EBESExQVFhcYGRobHB0eHw",
+                    name="Firefox on macOS ✨",
+                    agent="textport-py/0.1",
+                    created=1_781_000_000_000,
+                    last_seen=None,
+                    connected=False,
+                    current=False,
+                    session=True,
+                ),
+            ],
+        ),
+        messages.Revoke(qid=17, device_id="EBESExQVFhcYGRobHB0eHw"),
+        messages.DeviceChanged(
+            change="paired",
+            device=messages.DeviceRecord(
+                id="EBESExQVFhcYGRobHB0eHw",
+                name="Firefox on macOS ✨",
+                agent="textport-py/0.1",
+                created=1_781_000_000_000,
+                last_seen=None,
+                connected=False,
+                current=False,
+            ),
+        ),
         messages.Thread(qid=6, conv=7, before=None, after=None, limit=50),
         messages.Thread(qid=7, conv=7, before=None, after=(1_780_000_000_000, 12), limit=20),
         messages.ThreadPage(
@@ -198,6 +236,7 @@ def sample_messages() -> list[messages.Message]:
         ),
         messages.Bye(reason="revoked"),
         messages.PairRequest(name="Firefox on laptop", agent="Mozilla/5.0"),
+        messages.PairRequest(name="Chrome on Linux", agent="Mozilla/5.0", session=True),
         messages.PairAccept(
             host_name="Ana's phone",
             room=derive.b64url(b"R" * 16),

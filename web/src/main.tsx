@@ -10,6 +10,7 @@ import { App, Broken } from "./app/App";
 import { Client } from "./client/client";
 import { relayFor } from "./client/pairing";
 import { browserSocket } from "./client/socket";
+import { cookieMarker } from "./client/session";
 import { Store } from "./client/storage";
 import { Tabs } from "./client/tabs";
 import { generateKeyPair } from "./protocol/keys";
@@ -38,6 +39,7 @@ async function main(root: HTMLElement): Promise<void> {
       rng: randomBytes,
       userAgent: navigator.userAgent,
       generateKey: () => generateKeyPair(false),
+      session: cookieMarker(document),
       onLog: (message) => console.info(`textport: ${message}`),
     });
     await client.init();

@@ -56,7 +56,7 @@ describe("harness device", () => {
     expect(finish).toEqual({ confirmation_code: await confirmationCode(host) });
     const session = host.session(NOW);
     const sealed = field(await device.call("seal", { body: '{"t":"pair_request","name":"n","agent":"a"}' }), "ciphertext");
-    expect(await session.open(fromHex(sealed))).toEqual({ t: "pair_request", name: "n", agent: "a" });
+    expect(await session.open(fromHex(sealed))).toEqual({ t: "pair_request", name: "n", agent: "a", session: false });
   });
 
   it("pairs by typed code and shows the host's comparison code", async () => {

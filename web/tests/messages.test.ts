@@ -292,6 +292,47 @@ describe("decodeMessage agrees with the Python reference", () => {
     });
 });
 
+/** The devices page's messages, each checked against messages.py (decode, then encode). */
+const DEV = '"id":"AAECAwQFBgcICQoLDA0ODw","name":"Chrome on Linux","agent":"ua","created":1,"last_seen":null,"connected":true,"current":false';
+const DEV_LIST = (...devices: string[]): string =>
+  `{"t":"device_list","qid":3,"devices":[${devices.map((d) => `{${d}}`).join(",")}]}`;
+const DEVICE_CASES: readonly (readonly [string, string])[] = [
+  ['{"t":"devices","qid":3}', "ok"],
+  ['{"t":"devices"}', "bad_message"],
+  [DEV_LIST(), "ok"],
+  [DEV_LIST(DEV), "ok:" + DEV_LIST(DEV + ',"session":false')],
+  [DEV_LIST(DEV + ',"session":true'), "ok"],
+  [DEV_LIST(DEV.replace('"last_seen":null', '"last_seen":5') + ',"session":false'), "ok"],
+  [DEV_LIST(DEV.replace("AAECAwQFBgcICQoLDA0ODw", "AAECAwQFBgcICQoLDA0ODx")), "bad_message"],
+  [DEV_LIST(DEV.replace("AAECAwQFBgcICQoLDA0ODw", "AAECAwQFBgcICQoLDA0O")), "bad_message"],
+  [DEV_LIST(DEV.replace("Chrome on Linux", "")), "bad_message"],
+  [DEV_LIST(DEV.replace("Chrome on Linux", "n".repeat(64))),
+    "ok:" + DEV_LIST(DEV.replace("Chrome on Linux", "n".repeat(64)) + ',"session":false')],
+  [DEV_LIST(DEV.replace("Chrome on Linux", "n".repeat(65))), "bad_message"],
+  [DEV_LIST(DEV.replace('"connected":true', '"connected":1')), "bad_message"],
+  [DEV_LIST(DEV.replace(',"current":false', "")), "bad_message"],
+  [DEV_LIST(...Array<string>(100).fill(DEV)), "ok:" + DEV_LIST(...Array<string>(100).fill(DEV + ',"session":false'))],
+  [DEV_LIST(...Array<string>(101).fill(DEV)), "bad_message"],
+  ['{"t":"revoke","qid":4,"device_id":"AAECAwQFBgcICQoLDA0ODw"}', "ok"],
+  ['{"t":"revoke","qid":4,"device_id":"AAECAwQFBgcICQoLDA0ODw=="}', "bad_message"],
+  ['{"t":"revoke","qid":4}', "bad_message"],
+  [`{"t":"device_changed","change":"paired","device":{${DEV}}}`,
+    `ok:{"t":"device_changed","change":"paired","device":{${DEV},"session":false}}`],
+  [`{"t":"device_changed","change":"unpaired","device":{${DEV},"session":true}}`, "ok"],
+  [`{"t":"device_changed","change":"renamed","device":{${DEV}}}`, "bad_message"],
+  ['{"t":"device_changed","change":"paired"}', "bad_message"],
+  ['{"t":"pair_request","name":"n","agent":"a"}', 'ok:{"t":"pair_request","name":"n","agent":"a","session":false}'],
+  ['{"t":"pair_request","name":"n","agent":"a","session":true}', "ok"],
+  ['{"t":"pair_request","name":"n","agent":"a","session":null}', "bad_message"],
+];
+
+describe("device messages agree with the Python reference", () => {
+  it.each(DEVICE_CASES.map(([input, expected], i) => [i, expected.slice(0, 60), input, expected] as const))(
+    "case %i: %s", async (_i, _short, input, expected) => {
+      expect(await result(input)).toBe(expected);
+    });
+});
+
 describe("history messages and record fields agree with the Python reference", () => {
   it.each(HISTORY_CASES.map(([input, expected], i) => [i, expected.slice(0, 60), input, expected] as const))(
     "case %i: %s", async (_i, _short, input, expected) => {
@@ -370,7 +411,7 @@ describe("encodeMessage", () => {
     expect(MESSAGE_TYPES).toEqual([
       "hello", "welcome", "sync", "batch", "synced", "reset", "event", "send", "ack", "read", "search",
       "results", "convs", "conv_page", "thread", "thread_page", "conv_set", "conv_delete", "contact", "done",
-      "fetch", "chunk", "ping", "pong", "error", "bye",
+      "devices", "device_list", "revoke", "device_changed", "fetch", "chunk", "ping", "pong", "error", "bye",
       "pair_request", "pair_accept", "pair_reject",
     ]);
   });

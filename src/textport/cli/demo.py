@@ -14,6 +14,7 @@ from textport.host.web import add_client_routes
 from textport.protocol import derive
 from textport.relay.config import RelayConfig
 from textport.relay.server import Relay
+from textport.transports import config
 from textport.transports.sim import SimSettings
 
 DEFAULT_PORT = 8750
@@ -23,11 +24,20 @@ DEFAULT_PORT = 8750
 @click.option("--port", default=DEFAULT_PORT, show_default=True, help="Port on 127.0.0.1.")
 @data_option
 @click.option("--no-browser", is_flag=True, help="Do not open a browser.")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A TOML config file; its [host] table applies (docs/transports.md).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
 @run
-async def demo(port: int, data: Path, no_browser: bool, verbose: bool) -> None:
+async def demo(
+    port: int, data: Path, no_browser: bool, config_file: Path | None, verbose: bool
+) -> None:
     """Run everything on 127.0.0.1 with the simulated carrier and print a pairing link."""
     setup_logging(verbose)
+    settings = config.load(config_file)
     origin = f"http://127.0.0.1:{port}"
     relay_url = f"ws://127.0.0.1:{port}/v1"
     host = Host(
@@ -36,6 +46,8 @@ async def demo(port: int, data: Path, no_browser: bool, verbose: bool) -> None:
             relay=relay_url,
             web_url=f"{origin}/",
             sim=SimSettings(chatty_every=120.0),
+            text_ttl=settings.text_ttl,
+            config=settings,
         )
     )
     app = web.Application()

@@ -50,6 +50,8 @@ async def pair(code: str | None, data: Path, link: bool, yes: bool) -> None:
         name = click.unstyle(request.device_name)
         click.echo(f"\n“{name}” wants to pair with {identity.name}.")
         click.echo(f"Code: {request.code}  (the browser shows it too)")
+        if request.session_only:
+            click.echo("It asks to be paired for this browser session only.")
         return yes or click.confirm("Do the codes match, and do you want to pair it?")
 
     async def register(request: pairing.Request, token_hash: bytes) -> None:
@@ -59,6 +61,7 @@ async def pair(code: str | None, data: Path, link: bool, yes: bool) -> None:
             request.device_name,
             request.agent,
             token_hash,
+            session_only=request.session_only,
         )
         try:
             await control.call(data, "/devices/sync")

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from textport.errors import TextportError
 from textport.host import pairing
@@ -23,7 +23,7 @@ from textport.host.control import ControlServer
 from textport.host.identity import HostIdentity, load_identity
 from textport.host.outbox import OutboxWorker
 from textport.host.relay_link import RelayLink
-from textport.host.sync import DeviceSession
+from textport.host.sync import DeviceSession, device_record
 from textport.protocol import derive
 from textport.protocol import messages as wire
 from textport.protocol.pairing import PairingOffer
@@ -73,6 +73,7 @@ class Host:
         )
         self.store = Store(connect(settings.data / "textport.db"), clock)
         self.files = AttachmentFiles(settings.data / "attachments")
+        self._active = self._active_devices()
         self.relay = RelayLink(
             self.identity,
             devices=self.store.devices,
@@ -101,6 +102,7 @@ class Host:
         await self.transport.start(self)
         self._spawn(self.relay.run(), "relay connection")
         self._spawn(self.outbox.run(), "outbox")
+        self._spawn(self._unpair_stale(), "device expiry")
         await self.control.start()
 
     async def stop(self) -> None:
@@ -136,6 +138,8 @@ class Host:
             accepted=self._accepted,
             text_ttl=self.settings.text_ttl,
             files=self.files,
+            connected=self.relay.connected_ids,
+            revoked=self.devices_changed,
         )
 
     def _accepted(self) -> None:
@@ -153,8 +157,41 @@ class Host:
 
     async def _devices_flushed(self) -> bool:
         """Devices were paired or revoked (maybe by another process): tell the relay."""
-        self.relay.sync_devices()
+        self.devices_changed()
         return await self.relay.flush()
+
+    def _active_devices(self) -> dict[bytes, Device]:
+        return {d.id: d for d in self.store.devices() if d.status == "active"}
+
+    def devices_changed(self) -> None:
+        """Announce pairings and unpairings to the other devices, then let the relay
+        in (or end the revoked ones' sessions: bye{revoked})."""
+        before, after = self._active, self._active_devices()
+        self._active = after
+        changes: list[tuple[Literal["paired", "unpaired"], Device]] = [
+            *(("paired", after[i]) for i in after.keys() - before.keys()),
+            *(("unpaired", before[i]) for i in before.keys() - after.keys()),
+        ]
+        for change, device in changes:
+            log.info("device %s %s", device.id.hex()[:8], change)
+            record = device_record(device, connected=False, current=False)
+            self.relay.announce(wire.DeviceChanged(change=change, device=record), skip=device.id)
+        self.relay.sync_devices()
+
+    async def _unpair_stale(self) -> None:
+        """Unpair devices idle for ``device_idle_days`` and session-only ones gone for
+        ``session_grace`` seconds; looks a few times per shortest limit, at least a minute."""
+        idle_ms = int(self.settings.config.device_idle_days * 86_400_000)
+        session_ms = int(self.settings.config.session_grace * 1000)
+        every = max(0.5, min(60.0, min(idle_ms, session_ms) / 4000))
+        while True:
+            await asyncio.sleep(every)
+            stale = self.store.unpair_stale(
+                idle_ms=idle_ms, session_ms=session_ms, connected=self.relay.connected_ids()
+            )
+            if stale:
+                log.info("unpaired %d device(s) idle or gone for good", len(stale))
+                self.devices_changed()
 
     async def make_link(self, ttl: int = 600) -> str:
         """A single-use pairing link; this host waits in its channel until it is used.
@@ -174,6 +211,7 @@ class Host:
                 request.device_name,
                 request.agent,
                 token_hash,
+                session_only=request.session_only,
             )
             await self._devices_flushed()
 

@@ -37,6 +37,8 @@ class Request:
     code: str
     """The confirmation code (QR/link) or comparison code (typed code) both sides show."""
     device_public: bytes
+    session_only: bool = False
+    """The browser asked to be paired for its session only (pair_request ``session``)."""
 
 
 @dataclass(frozen=True)
@@ -169,7 +171,7 @@ async def _conclude(
     request = session.open(await channel.data())
     if not isinstance(request, messages.PairRequest):
         raise ProtocolError(f"expected pair_request, got {type(request).__name__}")
-    asked = Request(request.name, request.agent, shown, device_public)
+    asked = Request(request.name, request.agent, shown, device_public, request.session)
     if not await confirm(asked):
         await channel.send(session.seal(messages.PairReject(reason="Declined on the host")))
         raise ProtocolError("pairing declined on the host", ErrorCode.PAIRING_REJECTED)

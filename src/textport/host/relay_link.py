@@ -157,6 +157,8 @@ class RelayLink:
             self._outgoing.put_nowait(frame)
 
     def _drop_all(self) -> None:
+        for link in self.links.values():
+            self._ended(link)
         self.links.clear()
         while not self._outgoing.empty():
             item = self._outgoing.get_nowait()
@@ -200,8 +202,10 @@ class RelayLink:
                     link_id, session.host_handshake(self._identity.key, self._identity.room)
                 )
             case frames.ClosedOp(link=link_id):
-                if self.links.pop(link_id, None) is not None:
+                ended = self.links.pop(link_id, None)
+                if ended is not None:
                     log.info("link %d ended at the relay", link_id)
+                    self._ended(ended)
             case frames.ErrorOp(code=code, message=message):
                 log.warning("relay error %s: %s", code, message)
             case _:
@@ -266,8 +270,26 @@ class RelayLink:
             return
         self._queue(frames.encode_data(link.id, link.transport.seal(message)))
 
+    def _ended(self, link: Link) -> None:
+        """A device's session ended: it was last seen now (idle and session-only
+        unpairing count from here)."""
+        if link.device is not None:
+            self._seen(link.device)
+
+    def connected_ids(self) -> set[bytes]:
+        """The devices with a session now."""
+        return {link.device.id for link in self.links.values() if link.device is not None}
+
+    def announce(self, message: wire.Message, *, skip: bytes) -> None:
+        """Send ``message`` to every synced session but device ``skip``'s."""
+        for link in list(self.links.values()):
+            device = link.device
+            if link.sync is not None and link.sync.synced and device and device.id != skip:
+                self._send(link, message)
+
     def _close(self, link: Link, reason: str) -> None:
-        self.links.pop(link.id, None)
+        if self.links.pop(link.id, None) is not None:
+            self._ended(link)
         self._queue(frames.encode_control(frames.CloseOp(link=link.id, reason=reason[:200])))
 
     def push_all(self) -> None:

@@ -10,6 +10,9 @@ device -> host   convs        -> conv_page        a folder's conversations, a pa
 device -> host   conv_set     -> done             pin, archive, mute, block, mark (un)read
 device -> host   conv_delete  -> done             a conversation, its messages, its files
 device -> host   contact      -> done             a contact name, in every conversation
+device -> host   devices      -> device_list      the paired devices, connected or not
+device -> host   revoke       -> done             unpair a device (bye{revoked} on its session)
+host   -> device device_changed                   another device was paired or unpaired
 device -> host   thread       -> thread_page      a conversation's messages, a page at a time
 device -> host   fetch        -> chunk            an attachment's bytes, 45 000 at a time
 device -> host   ping         -> pong
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Final, TypeVar
 
 import msgspec
@@ -57,8 +60,14 @@ class DeviceSession:
         accepted: Callable[[], None],
         text_ttl: float,
         files: AttachmentFiles,
+        connected: Callable[[], Collection[bytes]] = frozenset,
+        revoked: Callable[[], None] = lambda: None,
     ) -> None:
+        """``connected`` gives the ids of the devices with a session now; ``revoked`` is
+        called after this session unpaired a device (the host ends its sessions)."""
         self._store = store
+        self._connected = connected
+        self._revoked = revoked
         self._files = files
         self.device = device
         self._host_name = host_name
@@ -112,6 +121,10 @@ class DeviceSession:
             case wire.Contact(qid=qid, number=number, name=name):
                 self._store.set_contact_name(number, name)
                 self._done(qid, changed=True)
+            case wire.Devices(qid=qid):
+                self._send(wire.DeviceList(qid=qid, devices=self.device_records()))
+            case wire.Revoke(qid=qid, device_id=device_id):
+                self._revoke(qid, device_id)
             case wire.Thread():
                 self._thread(message)
             case wire.Fetch(qid=qid, att=att, offset=offset):
@@ -236,6 +249,22 @@ class DeviceSession:
         if changed:
             self._accepted()
 
+    def device_records(self) -> list[wire.DeviceRecord]:
+        connected = self._connected()
+        return [
+            device_record(d, connected=d.id in connected, current=d.id == self.device.id)
+            for d in self._store.devices()
+            if d.status == "active"
+        ][: wire.MAX_DEVICES]
+
+    def _revoke(self, qid: int, device_id: str) -> None:
+        target = derive.unb64url(device_id, derive.ID_LEN)
+        if not self._store.revoke(target, "user"):
+            raise _RequestError(qid, "that device is not paired (any more)")
+        log.info("device %s unpaired by %s", target.hex()[:8], self.device.id.hex()[:8])
+        self._send(wire.Done(qid=qid))
+        self._revoked()
+
     def _thread(self, message: wire.Thread) -> None:
         if message.before is not None and message.after is not None:
             raise _RequestError(message.qid, "a thread page is either before or after a message")
@@ -273,6 +302,19 @@ class DeviceSession:
             type=att["content_type"][:128],
             data=base64.b64encode(data).decode(),
         )
+
+
+def device_record(device: Device, *, connected: bool, current: bool) -> wire.DeviceRecord:
+    return wire.DeviceRecord(
+        id=derive.b64url(device.id),
+        name=device.name[:64] or "?",
+        agent=device.agent[:128] or "?",
+        created=device.created_at,
+        last_seen=device.last_seen_at,
+        connected=connected,
+        current=current,
+        session=device.session_only,
+    )
 
 
 class _RequestError(ProtocolError):

@@ -71,6 +71,8 @@ Direction = Literal["in", "out"]
 Folder = Literal["inbox", "pinned", "archived", "blocked"]
 MAX_PINNED: Final = 5
 """At most this many conversations are pinned (Google Messages' limit)."""
+MAX_DEVICES: Final = 100
+"""The most devices a ``device_list`` carries (a host lists its first 100 pairings)."""
 ContactSetName = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 
 
@@ -341,6 +343,50 @@ class Done(_Message, frozen=True, tag="done"):
     qid: Seq
 
 
+class DeviceRecord(_Struct, frozen=True):
+    """A paired device as the devices page lists it (no key, no token)."""
+
+    id: B64_16
+    name: DeviceName
+    agent: Agent
+    created: Seq
+    last_seen: Seq | None
+    """When it last connected or disconnected (ms); None: it never connected."""
+    connected: bool
+    """It has a session with the host right now."""
+    current: bool
+    """It is the device that asked."""
+    session: bool = False
+    """Paired for one browser session: unpaired soon after it disconnects for good."""
+
+
+class Devices(_Message, frozen=True, tag="devices"):
+    """device -> host: list the paired devices."""
+
+    qid: Seq
+
+
+class DeviceList(_Message, frozen=True, tag="device_list"):
+    """host -> device: every active device, oldest pairing first."""
+
+    qid: Seq
+    devices: Annotated[list[DeviceRecord], msgspec.Meta(max_length=MAX_DEVICES)]
+
+
+class Revoke(_Message, frozen=True, tag="revoke"):
+    """device -> host: unpair ``device_id`` (this device too, if it names itself)."""
+
+    qid: Seq
+    device_id: B64_16
+
+
+class DeviceChanged(_Message, frozen=True, tag="device_changed"):
+    """host -> device, live, not logged: another device was paired or unpaired."""
+
+    change: Literal["paired", "unpaired"]
+    device: DeviceRecord
+
+
 class Fetch(_Message, frozen=True, tag="fetch"):
     """device -> host: attachment ``att``'s bytes from ``offset``."""
 
@@ -383,10 +429,11 @@ class Bye(_Message, frozen=True, tag="bye"):
 
 
 class PairRequest(_Message, frozen=True, tag="pair_request"):
-    """device -> host, pairing sessions only."""
+    """device -> host, pairing sessions only; ``session``: for this browser session only."""
 
     name: DeviceName
     agent: Agent
+    session: bool = False
 
 
 class PairAccept(_Message, frozen=True, tag="pair_accept"):
@@ -423,6 +470,10 @@ Message = (
     | ConvDelete
     | Contact
     | Done
+    | Devices
+    | DeviceList
+    | Revoke
+    | DeviceChanged
     | Fetch
     | Chunk
     | Ping

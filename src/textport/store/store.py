@@ -53,6 +53,8 @@ class Device:
     created_at: int
     last_seen_at: int | None
     status: Literal["active", "revoked"]
+    session_only: bool = False
+    """Paired for one browser session: unpaired once it stays disconnected."""
 
 
 def peers_key(peers: Iterable[str]) -> str:
@@ -678,46 +680,72 @@ class Store:
     # ------------------------------------------------------------ devices
 
     def add_device(
-        self, device_id: bytes, public_key: bytes, name: str, agent: str, token_hash: bytes
+        self,
+        device_id: bytes,
+        public_key: bytes,
+        name: str,
+        agent: str,
+        token_hash: bytes,
+        *,
+        session_only: bool = False,
     ) -> None:
         with transaction(self.db):
             self.db.execute(
-                "INSERT INTO devices (id, public_key, name, agent, token_hash, created_at, status) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'active') ON CONFLICT (id) DO UPDATE SET "
-                "name = excluded.name, agent = excluded.agent, token_hash = excluded.token_hash, "
-                "status = 'active', revoked_at = NULL",
-                (device_id, public_key, name, agent, token_hash, self.now_ms()),
+                "INSERT INTO devices (id, public_key, name, agent, token_hash, created_at, status, "
+                "session_only) VALUES (?, ?, ?, ?, ?, ?, 'active', ?) ON CONFLICT (id) DO UPDATE "
+                "SET name = excluded.name, agent = excluded.agent, "
+                "token_hash = excluded.token_hash, created_at = excluded.created_at, "
+                "last_seen_at = NULL, status = 'active', revoked_at = NULL, revoked_by = NULL, "
+                "session_only = excluded.session_only",
+                (device_id, public_key, name, agent, token_hash, self.now_ms(), int(session_only)),
             )
 
     def devices(self) -> list[Device]:
-        rows = self.db.execute(
-            "SELECT id, public_key, name, agent, token_hash, created_at, last_seen_at, status "
-            "FROM devices ORDER BY created_at"
-        ).fetchall()
-        return [Device(**dict(row)) for row in rows]
+        query = f"SELECT {_DEVICE} FROM devices ORDER BY created_at"  # noqa: S608 - constant
+        rows = self.db.execute(query).fetchall()
+        return [_device(row) for row in rows]
 
     def device_by_key(self, public_key: bytes) -> Device | None:
-        row = self.db.execute(
-            "SELECT id, public_key, name, agent, token_hash, created_at, last_seen_at, status "
-            "FROM devices WHERE public_key = ?",
-            (public_key,),
-        ).fetchone()
-        return None if row is None else Device(**dict(row))
+        query = f"SELECT {_DEVICE} FROM devices WHERE public_key = ?"  # noqa: S608 - constant
+        row = self.db.execute(query, (public_key,)).fetchone()
+        return None if row is None else _device(row)
 
-    def revoke(self, device_id: bytes) -> bool:
+    def revoke(self, device_id: bytes, by: Literal["user", "idle", "session"] = "user") -> bool:
         with transaction(self.db):
             return bool(
                 self.db.execute(
-                    "UPDATE devices SET status = 'revoked', revoked_at = ? "
+                    "UPDATE devices SET status = 'revoked', revoked_at = ?, revoked_by = ? "
                     "WHERE id = ? AND status = 'active'",
-                    (self.now_ms(), device_id),
+                    (self.now_ms(), by, device_id),
                 ).rowcount
             )
 
     def seen(self, device_id: bytes) -> None:
+        """The device connected, or its last session ended: it was there now."""
         self.db.execute(
             "UPDATE devices SET last_seen_at = ? WHERE id = ?", (self.now_ms(), device_id)
         )
+
+    def unpair_stale(
+        self, *, idle_ms: int, session_ms: int, connected: Iterable[bytes]
+    ) -> list[Device]:
+        """Revoke the active devices not ``connected`` now that were last seen (or, never
+        seen, paired) more than ``idle_ms`` ago, and session-only ones more than
+        ``session_ms`` ago; returns them, as they were before."""
+        now = self.now_ms()
+        live = set(connected)
+        stale: list[tuple[Device, Literal["idle", "session"]]] = []
+        for device in self.devices():
+            if device.status != "active" or device.id in live:
+                continue
+            since = now - (device.last_seen_at or device.created_at)
+            if device.session_only and since > session_ms:
+                stale.append((device, "session"))
+            elif since > idle_ms:
+                stale.append((device, "idle"))
+        for device, why in stale:
+            self.revoke(device.id, why)
+        return [device for device, _ in stale]
 
     # ------------------------------------------------------------ meta
 
@@ -734,6 +762,7 @@ class Store:
 
 
 # Column lists shared by the queries that build records (constants, never user input).
+_DEVICE = "id, public_key, name, agent, token_hash, created_at, last_seen_at, status, session_only"
 _CONVERSATION = "id, peers, name, last_at, snippet, unread, hist, pinned, archived, muted, blocked"
 _FOLDERS: dict[wire.Folder, str] = {
     "inbox": "blocked = 0 AND archived = 0 AND pinned = 0",
@@ -745,6 +774,12 @@ _MESSAGE = (
     "m.id, m.conv, m.dir, m.body, m.at, m.state, m.reason, m.cmid, m.kind, m.sender, m.subject, "
     "m.parts, m.missing"
 )
+
+
+def _device(row: sqlite3.Row) -> Device:
+    fields = dict(row)
+    fields["session_only"] = bool(fields["session_only"])
+    return Device(**fields)
 
 
 def _flags(row: dict[str, int], **change: bool | None) -> dict[str, int]:

@@ -34,15 +34,27 @@ TRANSPORTS: Final = ("sim", "gammu", "smpp", "modemmanager", "termux")
 NEEDS_TABLE: Final = frozenset({"gammu", "smpp", "modemmanager"})
 """Transports that cannot start without their own table in the config file."""
 MAX_CONFIG_BYTES: Final = 1 << 20
-HOST_KEYS: Final[dict[str, type | tuple[type, ...]]] = {"region": str, "text_ttl": (int, float)}
+HOST_KEYS: Final[dict[str, type | tuple[type, ...]]] = {
+    "region": str,
+    "text_ttl": (int, float),
+    "device_idle_days": (int, float),
+    "session_grace": (int, float),
+}
 DEFAULT_TEXT_TTL: Final = 24 * 3600.0
 """A text not handed to the network within a day fails as expired."""
+DEFAULT_DEVICE_IDLE_DAYS: Final = 90.0
+"""A device that has not connected for this many days is unpaired."""
+DEFAULT_SESSION_GRACE: Final = 600.0
+"""Seconds a session-only browser may stay disconnected (a reload, a network change)
+before the host unpairs it."""
 
 
 @dataclass(frozen=True)
 class Config:
     region: str = "US"
     text_ttl: float = DEFAULT_TEXT_TTL
+    device_idle_days: float = DEFAULT_DEVICE_IDLE_DAYS
+    session_grace: float = DEFAULT_SESSION_GRACE
     tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """Each transport's own table, by name."""
 
@@ -81,8 +93,20 @@ def parse(doc: Mapping[str, Any]) -> Config:
     text_ttl = float(host.get("text_ttl", DEFAULT_TEXT_TTL))
     if not 60 <= text_ttl <= 30 * 86400:
         raise ConfigError("[host] text_ttl is 60 seconds to 30 days")
+    idle_days = float(host.get("device_idle_days", DEFAULT_DEVICE_IDLE_DAYS))
+    if not 0 < idle_days <= 3650:
+        raise ConfigError("[host] device_idle_days is more than 0 and at most 3650")
+    grace = float(host.get("session_grace", DEFAULT_SESSION_GRACE))
+    if not 1 <= grace <= 7 * 86400:
+        raise ConfigError("[host] session_grace is 1 second to 7 days")
     tables = {name: table for name, table in doc.items() if name != "host"}
-    return Config(region, text_ttl, tables)
+    return Config(
+        region=region,
+        text_ttl=text_ttl,
+        device_idle_days=idle_days,
+        session_grace=grace,
+        tables=tables,
+    )
 
 
 def open_transport(

@@ -134,7 +134,7 @@ export function ConversationMenu(props: { conv: ConversationRecord; title: strin
 }
 
 /** A modal dialog: labelled by its heading, focus kept inside, Escape cancels. */
-function Dialog(props: { title: string; onCancel(): void; children: ComponentChildren }) {
+export function Dialog(props: { title: string; onCancel(): void; children: ComponentChildren }) {
   const { title, onCancel, children } = props;
   const box = useRef<HTMLDivElement | null>(null);
   const before = useRef<Element | null>(null);

@@ -21,6 +21,7 @@ import { folderOf, type ListState } from "../client/storage";
 import type { ConversationRecord, Folder, Position } from "../protocol/messages";
 import { Composer } from "./Composer";
 import { ConversationMenu, DeleteDialog, type MenuAction, NameDialog } from "./ConversationMenu";
+import { DeviceNotice, DevicesPage } from "./Devices";
 import { useFavicon } from "./favicon";
 import { conversationTitle, documentTitle, shortTime } from "./format";
 import { useNow, useSnapshot, useVisible } from "./hooks";
@@ -55,6 +56,8 @@ export type Selection =
   | { readonly kind: "conv"; readonly id: number; readonly hit: Position | null }
   | { readonly kind: "number"; readonly number: string }
   | { readonly kind: "new" }
+  /** The devices page (Devices.tsx). */
+  | { readonly kind: "devices" }
   | null;
 
 /** The banner's words, or null when all is well. */
@@ -327,7 +330,9 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
   const back = (): void => setSelection(null);
 
   let pane = null;
-  if (selection?.kind === "new") {
+  if (selection?.kind === "devices") {
+    pane = <DevicesPage client={client} state={state} onBack={back} />;
+  } else if (selection?.kind === "new") {
     pane = (
       <NewConversation client={client} conversations={conversations} maxParts={maxParts} onOpen={setSelection} onBack={back} />
     );
@@ -378,6 +383,7 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
   return (
     <div class={`messenger ${pane !== null ? "has-pane" : ""}`}>
       <Banner status={state.status} />
+      <DeviceNotice client={client} notice={state.deviceNotice} />
       <div class="columns">
         <nav class="sidebar" aria-label="Conversations panel">
           <header class="sidebar-header">
@@ -385,6 +391,14 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
             <p class="muted host-name">{state.pairing?.hostName}</p>
             <button type="button" class="primary" onClick={() => setSelection({ kind: "new" })}>
               New conversation
+            </button>
+            <button
+              type="button"
+              class="secondary"
+              aria-pressed={selection?.kind === "devices" ? "true" : "false"}
+              onClick={() => setSelection({ kind: "devices" })}
+            >
+              Devices
             </button>
           </header>
           <div class="search">

@@ -54,6 +54,29 @@ function Confirm({ shown }: { shown: NonNullable<OffersState["shown"]> }) {
   );
 }
 
+/** "Remember this browser" (ticked) or pair for this browser session only (docs/protocol.md §9, Expiry). */
+function Remember({ client }: { client: Client }) {
+  const [remember, setRemember] = useState(client.remember);
+  return (
+    <p class="remember">
+      <input
+        id="remember-browser"
+        type="checkbox"
+        checked={remember}
+        aria-describedby="remember-hint"
+        onChange={(event) => {
+          client.setRemember(event.currentTarget.checked);
+          setRemember(event.currentTarget.checked);
+        }}
+      />
+      <label for="remember-browser">Remember this browser</label>
+      <span id="remember-hint" class="muted">
+        {remember ? "Stays paired until you unpair it." : "Forgets your texts when the browser closes."}
+      </span>
+    </p>
+  );
+}
+
 export function PairingScreen({ client, relay, socket, unpairedFrom }: PairingScreenProps) {
   const [state, setState] = useState<OffersState | null>(null);
   const offers = useRef<Offers | null>(null);
@@ -99,6 +122,7 @@ export function PairingScreen({ client, relay, socket, unpairedFrom }: PairingSc
               <code>textport pair <strong class="typed-code" data-testid="pairing-code">{state?.code ?? ""}</strong></code>
             </p>
           </section>
+          <Remember client={client} />
           <p class="muted" aria-live="off">New code in {seconds} s. The host asks you to confirm before anything is shared.</p>
         </div>
       ) : state.stage === "connecting" ? (

@@ -10,12 +10,13 @@
 import { toHex } from "../protocol/bytes";
 import { TextportError } from "../protocol/errors";
 import type { KeyPair } from "../protocol/keys";
-import type { Capabilities, Folder, Position, Results } from "../protocol/messages";
+import type { Capabilities, DeviceRecord, Folder, Position, Results, StoreEvent } from "../protocol/messages";
 import { PairingOffer, type Random } from "../protocol/pairing";
 import { Connection, type ConnectionStatus, RequestFailed } from "./connection";
 import { compose, retry } from "./outbox";
 import { type Change, type Need, Pager } from "./pager";
 import { type PairingProgress, agentString, deviceName, pairFromLink } from "./pairing";
+import { type SessionMarker, memoryMarker } from "./session";
 import { type SocketFactory, type Timers, realTimers } from "./socket";
 import type { AttachmentCache, OutboxEntry, Pairing, Snapshot, Store } from "./storage";
 import type { Tabs } from "./tabs";
@@ -43,6 +44,10 @@ export interface ClientState {
   readonly link: LinkState | null;
   /** Bumped on every change of the cache or outbox: views re-read. */
   readonly version: number;
+  /** "New device paired: …", until dismissed. */
+  readonly deviceNotice: string | null;
+  /** Bumped when a device was paired or unpaired: the devices page asks again. */
+  readonly devicesVersion: number;
 }
 
 export interface ClientDeps {
@@ -55,6 +60,8 @@ export interface ClientDeps {
   readonly rng: Random;
   readonly userAgent: string;
   readonly generateKey: () => Promise<KeyPair>;
+  /** Whether this browser session is still the one that made a session-only pairing (session.ts). */
+  readonly session?: SessionMarker;
   readonly onLog?: (message: string) => void;
 }
 
@@ -62,6 +69,7 @@ export class Client {
   readonly #deps: ClientDeps;
   #state: ClientState = {
     phase: "loading", pairing: null, status: null, caps: null, unpairedFrom: null, link: null, version: 0,
+    deviceNotice: null, devicesVersion: 0,
   };
   readonly #listeners = new Set<(state: ClientState) => void>();
   #deviceKey: KeyPair | null = null;
@@ -72,9 +80,17 @@ export class Client {
   readonly #searches = new Map<string, { resolve(results: Results): void; reject(err: Error): void }>();
   /** Changes forwarded to the owner tab, by id. */
   readonly #changes = new Map<string, { resolve(): void; reject(err: Error): void }>();
+  /** Listeners to the live events this tab's connection applies (notify.ts). */
+  readonly #live = new Set<(events: readonly StoreEvent[]) => void>();
+  /** Device lists asked of the owner tab, by id. */
+  readonly #deviceLists = new Map<string, { resolve(devices: readonly DeviceRecord[]): void; reject(err: Error): void }>();
+  readonly #session: SessionMarker;
+  /** "Remember this browser": false pairs for this browser session only. */
+  #remember = true;
 
   constructor(deps: ClientDeps) {
     this.#deps = deps;
+    this.#session = deps.session ?? memoryMarker();
     this.#pager = new Pager({
       store: deps.store,
       onChanged: () => this.#changed(true),
@@ -112,8 +128,14 @@ export class Client {
   /** Load the key and pairing, listen to other tabs, and ask for the connection lock. */
   async init(): Promise<void> {
     const { store, tabs } = this.#deps;
+    let pairing = await store.pairing();
+    if (pairing?.session === true && !this.#session.present()) {
+      // The browser session that made this pairing ended: forget it, key and all.
+      await store.forgetPairing();
+      await store.forgetDeviceKey();
+      pairing = null;
+    }
     this.#deviceKey = await store.ensureDeviceKey(this.#deps.generateKey);
-    const pairing = await store.pairing();
     this.#set({ phase: pairing === null ? "pairing" : "paired", pairing });
     tabs.listen((message) => {
       switch (message.type) {
@@ -144,6 +166,19 @@ export class Client {
           break;
         case "manage":
           if (this.#owner) void this.#answerManage(message.id, message.change);
+          break;
+        case "devices?":
+          if (this.#owner) void this.#answerDevices(message.id);
+          break;
+        case "devices": {
+          const waiting = this.#deviceLists.get(message.id);
+          this.#deviceLists.delete(message.id);
+          if (message.devices !== null) waiting?.resolve(message.devices);
+          else waiting?.reject(new RequestFailed(message.error ?? "no device list", "session_closed"));
+          break;
+        }
+        case "device-changed":
+          this.#deviceChanged(message.change, message.name);
           break;
         case "managed": {
           const waiting = this.#changes.get(message.id);
@@ -213,10 +248,18 @@ export class Client {
         this.#deps.tabs.post({ type: "status", status });
       },
       onChanged: () => this.#changed(true),
+      onLive: (events) => {
+        if (this.#connection === connection) for (const listener of this.#live) listener(events);
+      },
       onWelcome: (welcome) => this.#set({ caps: welcome.caps }),
       onReset: () => this.#pager.reset(),
       onSynced: () => {
         if (this.#connection === connection) this.#pager.online(connection);
+      },
+      onDeviceChanged: ({ change, device }) => {
+        if (this.#connection !== connection) return;
+        this.#deviceChanged(change, device.name);
+        this.#deps.tabs.post({ type: "device-changed", change, name: device.name });
       },
       onUnpaired: (hostName) => {
         if (this.#connection !== connection) return;
@@ -232,20 +275,93 @@ export class Client {
     void connection.start();
   }
 
+  /**
+   * Live events as this tab's connection applies them: only the tab that owns
+   * the connection hears any, so one tab notifies (notify.ts).
+   */
+  onLive(listener: (events: readonly StoreEvent[]) => void): () => void {
+    this.#live.add(listener);
+    return () => this.#live.delete(listener);
+  }
+
   /** The browser came online or the page became visible: reconnect now. */
   kick(): void {
     this.#connection?.kick();
   }
 
-  /** What pairing needs: this device's key, name and agent. */
-  pairingDeps(): { deviceKey: KeyPair; name: string; agent: string } {
+  /** What pairing needs: this device's key, name and agent, and whether to remember it. */
+  pairingDeps(): { deviceKey: KeyPair; name: string; agent: string; session: () => boolean } {
     if (this.#deviceKey === null) throw new TextportError("not initialised", "internal");
-    return { deviceKey: this.#deviceKey, name: this.deviceName, agent: agentString(this.#deps.userAgent) };
+    return {
+      deviceKey: this.#deviceKey,
+      name: this.deviceName,
+      agent: agentString(this.#deps.userAgent),
+      session: () => !this.#remember,
+    };
+  }
+
+  get remember(): boolean {
+    return this.#remember;
+  }
+
+  /** "Remember this browser" (the default) or pair for this browser session only. */
+  setRemember(remember: boolean): void {
+    this.#remember = remember;
+  }
+
+  #deviceChanged(change: "paired" | "unpaired", name: string): void {
+    this.#set({
+      devicesVersion: this.#state.devicesVersion + 1,
+      ...(change === "paired" ? { deviceNotice: `New device paired: ${name}` } : {}),
+    });
+  }
+
+  dismissDeviceNotice(): void {
+    this.#set({ deviceNotice: null });
+  }
+
+  /** The host's paired devices, this one marked `current` (the devices page). */
+  devices(): Promise<readonly DeviceRecord[]> {
+    if (this.#owner) return this.#pager.devices();
+    const id = toHex(this.#deps.rng(8));
+    const timers = this.#deps.timers ?? realTimers;
+    return new Promise((resolve, reject) => {
+      const timer = timers.setTimeout(() => {
+        this.#deviceLists.delete(id);
+        reject(new RequestFailed("the tab connected to your phone did not answer", "session_closed"));
+      }, SEARCH_TIMEOUT);
+      this.#deviceLists.set(id, {
+        resolve: (devices) => {
+          timers.clearTimeout(timer);
+          resolve(devices);
+        },
+        reject: (err) => {
+          timers.clearTimeout(timer);
+          reject(err);
+        },
+      });
+      this.#deps.tabs.post({ type: "devices?", id });
+    });
+  }
+
+  async #answerDevices(id: string): Promise<void> {
+    try {
+      const devices = await this.#pager.devices();
+      this.#deps.tabs.post({ type: "devices", id, devices, error: null });
+    } catch (err) {
+      this.#deps.tabs.post({ type: "devices", id, devices: null, error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /** Unpair a device (this one too): resolves once the host committed it. */
+  revoke(deviceId: string): Promise<void> {
+    return this.manage({ kind: "revoke", deviceId });
   }
 
   /** A pairing finished (any of the three ways): keep it and connect. */
   async paired(pairing: Pairing): Promise<void> {
     this.#disconnect(); // a new pairing replaces an old one
+    if (pairing.session === true) this.#session.set();
     await this.#deps.store.savePairing(pairing);
     this.#set({ phase: "paired", pairing, unpairedFrom: null, link: null });
     this.#deps.tabs.post({ type: "pairing" });

@@ -16,7 +16,7 @@
  * the cursor to its seq and syncs from there: history then comes in pages.
  *
  * Requests (`convs`, `thread`, `fetch`, `search`, and the changes `conv_set`,
- * `conv_delete`, `contact` answered by `done`) carry a qid; their answer is
+ * `conv_delete`, `contact`, `revoke` answered by `done`, and `devices`) carry a qid; their answer is
  * matched by it and applied in arrival order with the events, so a page never
  * overwrites a newer event. `error{ref: qid}` refuses one request; the end of
  * the session fails every request still waiting.
@@ -35,11 +35,16 @@ import type {
   ConvPage,
   ConvSet,
   Convs,
+  DeviceChanged,
+  DeviceList,
+  Devices,
   Done,
   Fetch,
   Message,
   Results,
+  Revoke,
   Search,
+  StoreEvent,
   Thread,
   ThreadPage,
   Welcome,
@@ -70,17 +75,17 @@ const UNPAIRED_CODES: ReadonlySet<string> = new Set(["revoked", "not_paired"]);
 export type RelayState = "connecting" | "up" | "unreachable";
 
 /** What a device asks the host for, and what answers it. */
-export type Request = Convs | Thread | Fetch | Search | ConvSet | ConvDelete | Contact;
-export type Answer = ConvPage | ThreadPage | Chunk | Results | Done;
+export type Request = Convs | Thread | Fetch | Search | ConvSet | ConvDelete | Contact | Devices | Revoke;
+export type Answer = ConvPage | ThreadPage | Chunk | Results | Done | DeviceList;
 type AnswerTo<R extends Request> =
   R extends Convs ? ConvPage : R extends Thread ? ThreadPage : R extends Fetch ? Chunk
-    : R extends Search ? Results : Done;
+    : R extends Search ? Results : R extends Devices ? DeviceList : Done;
 /** A request before its qid is given. */
 export type Ask<R extends Request> = R extends Request ? Omit<R, "qid"> : never;
 
 const ANSWERS: { readonly [T in Request["t"]]: Answer["t"] } = {
   convs: "conv_page", thread: "thread_page", fetch: "chunk", search: "results",
-  conv_set: "done", conv_delete: "done", contact: "done",
+  conv_set: "done", conv_delete: "done", contact: "done", devices: "device_list", revoke: "done",
 };
 
 /** A request that will not be answered: the session ended, or the host refused it. */
@@ -116,6 +121,8 @@ export interface ConnectionDeps {
   onStatus?(status: ConnectionStatus): void;
   /** The cache or the outbox changed. */
   onChanged?(): void;
+  /** Live events (not a sync's batches), once applied: what notifies (notify.ts). */
+  onLive?(events: readonly StoreEvent[]): void;
   /** The pairing was forgotten (already removed from the store). */
   onUnpaired?(hostName: string): void;
   onWelcome?(welcome: Welcome): void;
@@ -123,6 +130,8 @@ export interface ConnectionDeps {
   onReset?(): void;
   /** Synced: requests can go out. */
   onSynced?(): void;
+  /** Another device was paired or unpaired (a live notice, not an event). */
+  onDeviceChanged?(message: DeviceChanged): void;
   /** Diagnostics (never keys or bodies). */
   onLog?(message: string): void;
 }
@@ -498,7 +507,10 @@ export class Connection {
         }
         const result = await store.applyEvents([event]);
         this.#cursor = result.cursor;
-        if (result.applied > 0) this.#changed();
+        if (result.applied > 0) {
+          this.#changed();
+          this.#deps.onLive?.([event]);
+        }
         return;
       }
       case "ack":
@@ -534,7 +546,11 @@ export class Connection {
       case "chunk":
       case "results":
       case "done":
+      case "device_list":
         await this.#answer(message);
+        return;
+      case "device_changed":
+        this.#deps.onDeviceChanged?.(message);
         return;
       case "welcome":
         return;

@@ -31,7 +31,10 @@ import {
   type Fetch,
   type Folder,
   type Position,
+  type DeviceRecord,
+  type Devices,
   type Results,
+  type Revoke,
   type Search,
   type Thread,
 } from "../protocol/messages";
@@ -73,10 +76,13 @@ export type Flag = "pinned" | "archived" | "muted" | "blocked" | "unread";
 export type Change =
   | { readonly kind: "flags"; readonly conv: number; readonly flags: Partial<Record<Flag, boolean>> }
   | { readonly kind: "delete"; readonly conv: number }
-  | { readonly kind: "contact"; readonly number: string; readonly name: string | null };
+  | { readonly kind: "contact"; readonly number: string; readonly name: string | null }
+  | { readonly kind: "revoke"; readonly deviceId: string };
 
 /** The request that carries out `change`. */
-export function changeRequest(change: Change): Omit<ConvSet, "qid"> | Omit<ConvDelete, "qid"> | Omit<Contact, "qid"> {
+export function changeRequest(
+  change: Change,
+): Omit<ConvSet, "qid"> | Omit<ConvDelete, "qid"> | Omit<Contact, "qid"> | Omit<Revoke, "qid"> {
   switch (change.kind) {
     case "flags": {
       const { pinned = null, archived = null, muted = null, blocked = null, unread = null } = change.flags;
@@ -86,6 +92,8 @@ export function changeRequest(change: Change): Omit<ConvSet, "qid"> | Omit<ConvD
       return { t: "conv_delete", conv: change.conv };
     case "contact":
       return { t: "contact", number: change.number, name: change.name };
+    case "revoke":
+      return { t: "revoke", device_id: change.deviceId };
   }
 }
 
@@ -164,12 +172,23 @@ export class Pager {
     return results!;
   }
 
+  /** The host's paired devices (the devices page). */
+  async devices(): Promise<readonly DeviceRecord[]> {
+    const connection = this.#connection;
+    if (connection === null) throw new RequestFailed("not connected to your phone", "session_closed");
+    let devices: readonly DeviceRecord[] = [];
+    await connection.request<Devices>({ t: "devices" }, (answer) => {
+      devices = answer.devices;
+    });
+    return devices;
+  }
+
   /** Carry out `change` on the host; resolves once it is committed there (its events follow). */
   async manage(change: Change): Promise<void> {
     const connection = this.#connection;
     if (connection === null) throw new RequestFailed("not connected to your phone", "session_closed");
     const ask = changeRequest(change);
-    await connection.request(ask as Ask<ConvSet | ConvDelete | Contact>, () => undefined);
+    await connection.request(ask as Ask<ConvSet | ConvDelete | Contact | Revoke>, () => undefined);
   }
 
   async #issue(key: string, need: Need): Promise<void> {

@@ -39,6 +39,8 @@ export interface PairingDeps {
   /** This device's name, as the host lists it (≤ 64 characters). */
   readonly name: string;
   readonly agent: string;
+  /** Pair for this browser session only ("remember this browser" unticked); asked when the request goes out. */
+  readonly session?: () => boolean;
 }
 
 export interface PairingProgress {
@@ -111,7 +113,8 @@ async function conclude(
   const hostPublic = handshake.remoteStatic;
   if (hostPublic === null) throw new PairingFailed("the host sent no key", "handshake_state");
   const session: Session = handshake.session(deps.now() / 1000);
-  queue.data(await session.seal({ t: "pair_request", name: deps.name, agent: deps.agent }));
+  const sessionOnly = deps.session?.() ?? false;
+  queue.data(await session.seal({ t: "pair_request", name: deps.name, agent: deps.agent, session: sessionOnly }));
   const answer: Message = await session.open(await nextData(queue, CONFIRM_TIMEOUT, "the host's confirmation"));
   switch (answer.t) {
     case "pair_accept":
@@ -125,6 +128,7 @@ async function conclude(
         token: answer.token,
         relay: answer.relay,
         pairedAt: deps.now(),
+        ...(sessionOnly ? { session: true } : {}),
       };
     case "pair_reject":
       throw new PairingFailed(answer.reason || "declined on the host", "pairing_rejected");

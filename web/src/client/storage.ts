@@ -79,6 +79,8 @@ export interface Pairing {
   readonly relay: string;
   /** When the pairing was made, ms since the epoch. */
   readonly pairedAt: number;
+  /** Paired for this browser session only: forgotten, key and all, when it ends (session.ts). */
+  readonly session?: boolean;
 }
 
 /** queued: not acknowledged yet; sending: the host has it; failed: refused, with a reason. */
@@ -379,6 +381,13 @@ export class Store {
     const meta = tx.objectStore("meta");
     const pairing = (await request(meta.get("pairing"))) as Pairing | undefined;
     if (pairing !== undefined && pairing.hostName !== hostName) meta.put({ ...pairing, hostName }, "pairing");
+    await finished(tx);
+  }
+
+  /** Forget the device key too (a session-only pairing ended): the next start makes a new one. */
+  async forgetDeviceKey(): Promise<void> {
+    const tx = this.tx(["device"], "readwrite", true);
+    tx.objectStore("device").clear();
     await finished(tx);
   }
 

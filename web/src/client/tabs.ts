@@ -19,7 +19,7 @@
  *   managed {id, error}          the owner's answer: done (error null) or why not
  */
 
-import { FOLDERS, type Results } from "../protocol/messages";
+import { type DeviceRecord, FOLDERS, type Results } from "../protocol/messages";
 import type { ConnectionStatus } from "./connection";
 import type { Change, Need } from "./pager";
 import type { ThreadAsk } from "./storage";
@@ -39,7 +39,10 @@ export type TabMessage =
   | { readonly type: "search"; readonly id: string; readonly query: string; readonly before: number | null }
   | { readonly type: "results"; readonly id: string; readonly results: Results | null; readonly error: string | null }
   | { readonly type: "manage"; readonly id: string; readonly change: Change }
-  | { readonly type: "managed"; readonly id: string; readonly error: string | null };
+  | { readonly type: "managed"; readonly id: string; readonly error: string | null }
+  | { readonly type: "devices?"; readonly id: string }
+  | { readonly type: "devices"; readonly id: string; readonly devices: readonly DeviceRecord[] | null; readonly error: string | null }
+  | { readonly type: "device-changed"; readonly change: "paired" | "unpaired"; readonly name: string };
 
 /** The little of BroadcastChannel this needs. */
 export interface Channel {
@@ -54,7 +57,7 @@ export interface Locks {
 }
 
 const TYPES = new Set(["changed", "outbox", "read", "status", "status?", "pairing", "unpaired", "need", "search", "results", "manage",
-  "managed"]);
+  "managed", "devices?", "devices", "device-changed"]);
 
 function isId(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
@@ -110,6 +113,8 @@ function isChange(value: unknown): value is Change {
       return isId(change["conv"]);
     case "contact":
       return typeof change["number"] === "string" && (change["name"] === null || typeof change["name"] === "string");
+    case "revoke":
+      return typeof change["deviceId"] === "string";
     default:
       return false;
   }
@@ -133,6 +138,12 @@ export function parseTabMessage(data: unknown): TabMessage | null {
   if (message.type === "manage" && (typeof message.id !== "string" || !isChange(message.change))) return null;
   if (message.type === "managed" && (typeof message.id !== "string"
     || (message.error !== null && typeof message.error !== "string"))) return null;
+  if (message.type === "devices?" && typeof message.id !== "string") return null;
+  if (message.type === "devices" && (typeof message.id !== "string"
+    || (message.devices === null) === (typeof message.error !== "string")
+    || (message.devices !== null && !Array.isArray(message.devices)))) return null;
+  if (message.type === "device-changed" && (typeof message.name !== "string"
+    || (message.change !== "paired" && message.change !== "unpaired"))) return null;
   return message;
 }
 

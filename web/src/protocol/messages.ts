@@ -276,6 +276,40 @@ export interface Contact {
 /** host -> device: the request `qid` is done (its effects follow as events). */
 export interface Done { readonly t: "done"; readonly qid: number }
 
+/** A paired device as the devices page lists it (no key, no token). */
+export interface DeviceRecord {
+  /** base64url of its 16-byte device id. */
+  readonly id: string;
+  readonly name: string;
+  readonly agent: string;
+  /** When it was paired (ms). */
+  readonly created: number;
+  /** When it last connected or disconnected (ms); null: never connected. */
+  readonly last_seen: number | null;
+  /** It has a session with the host right now. */
+  readonly connected: boolean;
+  /** It is the device that asked. */
+  readonly current: boolean;
+  /** Paired for one browser session only. */
+  readonly session: boolean;
+}
+
+/** device -> host: list the paired devices. */
+export interface Devices { readonly t: "devices"; readonly qid: number }
+
+/** host -> device: every active device, oldest pairing first. */
+export interface DeviceList { readonly t: "device_list"; readonly qid: number; readonly devices: readonly DeviceRecord[] }
+
+/** device -> host: unpair `device_id` (this device too, if it names itself). */
+export interface Revoke { readonly t: "revoke"; readonly qid: number; readonly device_id: string }
+
+/** host -> device, live, not logged: another device was paired or unpaired. */
+export interface DeviceChanged {
+  readonly t: "device_changed";
+  readonly change: "paired" | "unpaired";
+  readonly device: DeviceRecord;
+}
+
 export interface ConvPage {
   readonly t: "conv_page";
   readonly qid: number;
@@ -335,7 +369,13 @@ export interface ErrorMessage {
 export interface Bye { readonly t: "bye"; readonly reason: string }
 
 /** device -> host, pairing sessions only. */
-export interface PairRequest { readonly t: "pair_request"; readonly name: string; readonly agent: string }
+export interface PairRequest {
+  readonly t: "pair_request";
+  readonly name: string;
+  readonly agent: string;
+  /** Pair for this browser session only. */
+  readonly session: boolean;
+}
 
 /** host -> device, pairing sessions only, after the user confirmed on the host. */
 export interface PairAccept {
@@ -369,6 +409,10 @@ export type Message =
   | ConvDelete
   | Contact
   | Done
+  | Devices
+  | DeviceList
+  | Revoke
+  | DeviceChanged
   | Fetch
   | Chunk
   | Ping
@@ -451,6 +495,20 @@ const STORE_EVENT = union<"k", StoreEvent>("k", {
   gone: struct({ seq, conv: seq }),
 });
 
+/** At most this many devices in a `device_list`. */
+export const MAX_DEVICES = 100;
+
+const DEVICE_RECORD = struct<DeviceRecord>({
+  id: b64_16,
+  name: str({ min: 1, max: 64 }),
+  agent,
+  created: seq,
+  last_seen: nullable(seq),
+  connected: bool(),
+  current: bool(),
+  session: optional(bool(), false),
+});
+
 const HIT = struct<Hit>({ msg_id: seq, conv: seq, at: seq, snippet: str({ max: 500 }) });
 
 /** The fields of each message type, without its tag. */
@@ -494,6 +552,10 @@ const MESSAGE_FIELDS: { readonly [T in MessageType]: MessageFields<T> } = {
   conv_delete: { qid: seq, conv: seq },
   contact: { qid: seq, number: str({ pattern: ADDRESS_PATTERN }), name: nullable(str({ min: 1, max: 128 })) },
   done: { qid: seq },
+  devices: { qid: seq },
+  device_list: { qid: seq, devices: array(DEVICE_RECORD, 0, MAX_DEVICES) },
+  revoke: { qid: seq, device_id: b64_16 },
+  device_changed: { change: literal("paired", "unpaired"), device: DEVICE_RECORD },
   fetch: { qid: seq, att: seq, offset: seq },
   chunk: {
     qid: seq,
@@ -507,7 +569,7 @@ const MESSAGE_FIELDS: { readonly [T in MessageType]: MessageFields<T> } = {
   pong: { n: seq },
   error: { code: str({ pattern: CODE }), message: reason, ref: nullable(str({ max: 64 })) },
   bye: { reason },
-  pair_request: { name: str({ min: 1, max: 64 }), agent },
+  pair_request: { name: str({ min: 1, max: 64 }), agent, session: optional(bool(), false) },
   pair_accept: {
     host_name: agent,
     room: b64_16,
