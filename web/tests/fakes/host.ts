@@ -22,6 +22,7 @@ import {
   type Capabilities,
   CHUNK_BYTES,
   type ConversationRecord,
+  type DeviceRecord,
   type Folder,
   type Hit,
   MAX_PINNED,
@@ -56,6 +57,9 @@ interface Device {
   readonly tokenHash: string;
   readonly name: string;
   status: "active" | "revoked";
+  /** Paired for one browser session (pair_request `session`). */
+  readonly session?: boolean;
+  readonly created?: number;
 }
 
 interface Link {
@@ -364,6 +368,20 @@ export class FakeHost {
         await this.#send(link, { t: "done", qid: message.qid });
         return this.push();
       }
+      case "devices": {
+        const active = this.devices.filter((d) => d.status === "active");
+        const devices = await Promise.all(active.map((d) => this.deviceRecord(d, link.device === d)));
+        return this.#send(link, { t: "device_list", qid: message.qid, devices });
+      }
+      case "revoke": {
+        const ids = await Promise.all(this.devices.map(async (d) => derive.b64url(await derive.deviceId(d.public))));
+        const device = this.devices[ids.indexOf(message.device_id)];
+        if (device === undefined || device.status !== "active") {
+          return this.#answer(link, { t: "error", code: "bad_message", message: "that device is not paired (any more)", ref: `${message.qid}` });
+        }
+        await this.#send(link, { t: "done", qid: message.qid });
+        return this.revoke(device.public);
+      }
       case "contact": {
         const { number, name } = message;
         if (name === null) this.contacts.delete(number);
@@ -558,11 +576,29 @@ export class FakeHost {
     for (const link of this.links.values()) await this.#send(link, message);
   }
 
-  /** Unpair a device as `textport devices revoke` does. */
+  /** A device as the devices page lists it. */
+  async deviceRecord(device: Device, current = false): Promise<DeviceRecord> {
+    const connected = [...this.links.values()].some((l) => l.device === device && l.session !== null);
+    return {
+      id: derive.b64url(await derive.deviceId(device.public)), name: device.name, agent: "textport-web/0.1",
+      created: device.created ?? 0, last_seen: null, connected, current, session: device.session === true,
+    };
+  }
+
+  /** device_changed to every synced link but the device's own, as the host does. */
+  async announce(change: "paired" | "unpaired", device: Device): Promise<void> {
+    const record = await this.deviceRecord(device);
+    for (const link of this.links.values()) {
+      if (link.synced && link.device !== device) await this.#send(link, { t: "device_changed", change, device: record });
+    }
+  }
+
+  /** Unpair a device as `textport devices revoke` does (the others are told). */
   async revoke(devicePublic: Uint8Array): Promise<void> {
     const device = this.devices.find((d) => equal(d.public, devicePublic));
     if (device === undefined) throw new Error("no such device");
     device.status = "revoked";
+    await this.announce("unpaired", device);
     for (const link of [...this.links.values()]) {
       if (link.device === device) {
         await this.#send(link, { t: "bye", reason: "revoked" });
@@ -590,8 +626,11 @@ export class FakeHost {
       tokenHash: derive.b64url(await derive.tokenHash(token)),
       name: request.name,
       status: "active",
+      session: request.session,
+      created: Date.now(),
     };
     this.devices.push(device);
+    await this.announce("paired", device);
     this.#wire?.socket.send(encodeControl({ op: "register", token_hash: device.tokenHash }));
     wire.socket.send(encodeData(0, await session.seal({
       t: "pair_accept", host_name: this.name, room: derive.b64url(this.room),
