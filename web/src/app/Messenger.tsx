@@ -25,6 +25,9 @@ import { DeviceNotice, DevicesPage } from "./Devices";
 import { useFavicon } from "./favicon";
 import { conversationTitle, documentTitle, shortTime } from "./format";
 import { useNow, useSnapshot, useVisible } from "./hooks";
+import { NotificationPrompt, NotificationSettings, useNotifications } from "./Notifications";
+import { step } from "./shortcuts";
+import { ShortcutsHelp, useShortcuts } from "./Shortcuts";
 import { SearchResults } from "./Search";
 import { Thread } from "./Thread";
 
@@ -311,6 +314,13 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
 
   // Opening a conversation (or a new text arriving in the open one, or coming back to the tab) marks it read.
   const visible = useVisible();
+  // Notifications (Notifications.tsx): none for the conversation shown here while visible; a click opens its thread.
+  useNotifications(client, visible ? selectedConv : null, (id) => {
+    setView("inbox");
+    setSelection({ kind: "conv", id, hit: null });
+  });
+  const [overlay, setOverlay] = useState<"help" | "notifications" | null>(null);
+  const searchBox = useRef<HTMLInputElement | null>(null);
   useEffect(() => {
     if (current === null || current.unread === 0 || !visible) return;
     void client.markRead(current.id);
@@ -328,6 +338,31 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
   const maxParts = state.caps?.max_parts ?? null;
   const deliveryReports = state.caps?.delivery_reports ?? true;
   const back = (): void => setSelection(null);
+
+  // Keyboard shortcuts (shortcuts.ts): conversations in the order listed.
+  useShortcuts((command) => {
+    switch (command) {
+      case "next":
+      case "previous": {
+        const id = step(shown.map((c) => c.id), selectedConv, command === "next" ? 1 : -1);
+        if (id !== null) setSelection({ kind: "conv", id, hit: null });
+        break;
+      }
+      case "search":
+        if (searchBox.current?.offsetParent === null) setSelection(null); // a phone shows the thread alone
+        requestAnimationFrame(() => searchBox.current?.focus());
+        break;
+      case "new":
+        setSelection({ kind: "new" });
+        break;
+      case "archive":
+        if (current !== null && !current.archived) act(current, { kind: "change", change: { kind: "flags", conv: current.id, flags: { archived: true } } });
+        break;
+      case "help":
+        setOverlay("help");
+        break;
+    }
+  });
 
   let pane = null;
   if (selection?.kind === "devices") {
@@ -403,6 +438,7 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
           </header>
           <div class="search">
             <input
+              ref={searchBox}
               type="search"
               aria-label="Search"
               placeholder="Search"
@@ -423,6 +459,7 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
               </button>
             ))}
           </div>
+          <NotificationPrompt />
           <div class="notice-slot">
             {notice !== null && (
               <p class="notice" role="alert">
@@ -479,11 +516,17 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
               />
             )}
           </SidebarLists>
+          <footer class="sidebar-footer">
+            <button type="button" class="link" onClick={() => setOverlay("notifications")}>Notification settings</button>
+            <button type="button" class="link" aria-keyshortcuts="?" onClick={() => setOverlay("help")}>Keyboard shortcuts</button>
+          </footer>
         </nav>
         <div class="pane">
           {pane ?? <p class="muted placeholder">Pick a conversation, or start a new one.</p>}
         </div>
       </div>
+      {overlay === "help" && <ShortcutsHelp onClose={() => setOverlay(null)} />}
+      {overlay === "notifications" && <NotificationSettings onClose={() => setOverlay(null)} />}
       {dialog?.kind === "delete" && (
         <DeleteDialog
           title={conversationTitle(dialog.conv)}
