@@ -26,7 +26,7 @@ import { useFavicon } from "./favicon";
 import { conversationTitle, documentTitle, shortTime } from "./format";
 import { useNow, useSnapshot, useVisible } from "./hooks";
 import { NotificationPrompt, NotificationSettings, useNotifications } from "./Notifications";
-import { step } from "./shortcuts";
+import { step } from "./keymap";
 import { ShortcutsHelp, useShortcuts } from "./Shortcuts";
 import { SearchResults } from "./Search";
 import { Thread } from "./Thread";
@@ -339,7 +339,7 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
   const deliveryReports = state.caps?.delivery_reports ?? true;
   const back = (): void => setSelection(null);
 
-  // Keyboard shortcuts (shortcuts.ts): conversations in the order listed.
+  // Keyboard shortcuts (keymap.ts): conversations in the order listed.
   useShortcuts((command) => {
     switch (command) {
       case "next":

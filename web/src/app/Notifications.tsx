@@ -2,7 +2,7 @@
  * Notifications in the paired view: the hook that shows them (in the tab that
  * owns the connection), the "Turn on notifications" banner (the one place the
  * permission is asked, after a click), and the settings dialog (previews,
- * sound). See notifications.ts and client/notify.ts.
+ * sound). See alerts.ts and client/notify.ts.
  */
 
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -20,7 +20,7 @@ import {
   present,
   promptDismissed,
   saveSettings,
-} from "./notifications";
+} from "./alerts";
 import { ModalDialog } from "./Shortcuts";
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Keyboard shortcuts in the paired view (the keys: shortcuts.ts), their help
+ * Keyboard shortcuts in the paired view (the keys: keymap.ts), their help
  * overlay, and the native modal <dialog> both overlays use (focus kept inside,
  * Escape closes, focus back where it was).
  */
@@ -7,7 +7,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 
-import { type Command, SHORTCUTS, commandFor, isTyping } from "./shortcuts";
+import { type Command, SHORTCUTS, commandFor, isTyping } from "./keymap";
 
 /** Call `run` for each shortcut pressed anywhere in the page (not while a dialog is open). */
 export function useShortcuts(run: (command: Command) => void): void {

@@ -5,8 +5,8 @@
  * A text notifies when it arrives as a live event (not in a sync batch: texts
  * caught up after time offline show as unread, not as a burst of
  * notifications), is incoming, its conversation is neither muted nor blocked,
- * and no visible tab shows that conversation (each tab tells the owner what it
- * shows: the tab messages `viewing` and `viewing?`, tabs.ts).
+ * and no visible tab shows that conversation (each tab tells the others what
+ * it shows on the BroadcastChannel "textport-viewing": app/alerts.ts).
  *
  * The host sends a text's `msg` event and then its conversation's `conv` event
  * (store.py `_insert`): the decision waits for the `conv` event, which carries

@@ -1,9 +1,9 @@
-/** Which new texts notify (client/notify.ts) and what a notification says (app/notifications.ts). Pure. */
+/** Which new texts notify (client/notify.ts) and what a notification says (app/alerts.ts). Pure. */
 
 import { describe, expect, it } from "vitest";
 
 import { IncomingTexts, Watching } from "../../src/client/notify";
-import { alertContent, loadSettings, saveSettings, type KeyValue } from "../../src/app/notifications";
+import { alertContent, loadSettings, saveSettings, type KeyValue } from "../../src/app/alerts";
 import type { ConversationRecord, MessageRecord, StoreEvent } from "../../src/protocol/messages";
 import { conversationRecord } from "../fakes/host";
 

@@ -1,8 +1,8 @@
-/** Which key does what (app/shortcuts.ts). Pure. */
+/** Which key does what (app/keymap.ts). Pure. */
 
 import { describe, expect, it } from "vitest";
 
-import { type KeyPress, commandFor, step } from "../../src/app/shortcuts";
+import { type KeyPress, commandFor, step } from "../../src/app/keymap";
 
 function press(key: string, fields: Partial<KeyPress> = {}): KeyPress {
   const code = /^[a-z]$/i.test(key) ? `Key${key.toUpperCase()}` : key;
