@@ -34,11 +34,13 @@ class Demo:
 
 
 @contextlib.contextmanager
-def running_demo(data: Path, port: int | None = None) -> Iterator[Demo]:
-    """``textport demo`` on ``port`` (a free one by default), stopped with SIGTERM after."""
+def running_demo(data: Path, port: int | None = None, config: Path | None = None) -> Iterator[Demo]:
+    """``textport demo`` on ``port`` (a free one by default), stopped with SIGTERM after;
+    ``config``: a TOML config file (its [host] table applies)."""
     port = port or free_port()
+    options = ["--config", str(config)] if config is not None else []
     process = subprocess.Popen(
-        [str(TEXTPORT), "demo", "--no-browser", "--port", str(port), "--data", str(data)],
+        [str(TEXTPORT), "demo", "--no-browser", "--port", str(port), "--data", str(data), *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
