@@ -2,14 +2,18 @@
 import { fileURLToPath } from "node:url";
 import { defineConfig } from "vite";
 
+import { pwa } from "./pwa/plugin";
+
 /**
  * The web client. `npm run build` writes it into the Python package
  * (src/textport/web/dist), which the host serves at `/` with a strict CSP:
- * no inline scripts or styles, no eval, no third-party origins.
+ * no inline scripts or styles, no eval, no third-party origins. The pwa plugin
+ * adds the manifest, its icons and the service worker (pwa/plugin.ts).
  */
 export default defineConfig({
   base: "./",
   publicDir: false,
+  plugins: [pwa()],
   esbuild: {
     jsx: "automatic",
     jsxImportSource: "preact",

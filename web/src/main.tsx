@@ -7,6 +7,7 @@
 import { render } from "preact";
 
 import { App, Broken } from "./app/App";
+import { registerServiceWorker } from "./app/Install";
 import { Client } from "./client/client";
 import { relayFor } from "./client/pairing";
 import { browserSocket } from "./client/socket";
@@ -50,6 +51,7 @@ async function main(root: HTMLElement): Promise<void> {
   // Start using a pairing link first, so the first screen is the link's, not the QR code's.
   const linking = fragment !== null ? client.pairWithLink(fragment, relay) : null;
   render(<App client={client} relay={relay} socket={browserSocket} />, root);
+  registerServiceWorker((message) => console.info(`textport: ${message}`));
   const kick = (): void => client.kick();
   addEventListener("online", kick);
   document.addEventListener("visibilitychange", () => {

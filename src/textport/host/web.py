@@ -3,6 +3,10 @@
 The client is built by ``npm run build`` into ``src/textport/web/dist``. A relay you
 do not run must never serve it (it could take the keys), so the host serves it itself,
 from this package, with no third-party origin allowed.
+
+The client is also an installable app: ``manifest.webmanifest`` and ``sw.js``, the
+service worker that pins its code version (web/pwa/), are served at the root with
+their own content types, the worker with ``Service-Worker-Allowed: /``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ from aiohttp import web
 from textport.errors import ConfigError
 
 DIST = Path(__file__).resolve().parents[1] / "web" / "dist"
+SERVICE_WORKER = "sw.js"
+MANIFEST = "manifest.webmanifest"
 
 
 def content_security_policy(relay_origin: str) -> str:
@@ -58,6 +64,24 @@ def add_client_routes(app: web.Application, relay_origin: str, dist: Path = DIST
     async def root(_request: web.Request) -> web.FileResponse:
         return web.FileResponse(index)
 
+    def file(
+        path: Path, headers: dict[str, str]
+    ) -> Callable[[web.Request], Awaitable[web.FileResponse]]:
+        async def serve(_request: web.Request) -> web.FileResponse:
+            return web.FileResponse(path, headers=headers)
+
+        return serve
+
     app.middlewares.append(headers)
     app.router.add_get("/", root)
+    worker, manifest = dist / SERVICE_WORKER, dist / MANIFEST
+    if worker.exists():
+        worker_headers = {
+            "Content-Type": "text/javascript; charset=utf-8",
+            "Service-Worker-Allowed": "/",
+        }
+        app.router.add_get(f"/{SERVICE_WORKER}", file(worker, worker_headers))
+    if manifest.exists():
+        manifest_headers = {"Content-Type": "application/manifest+json"}
+        app.router.add_get(f"/{MANIFEST}", file(manifest, manifest_headers))
     app.router.add_static("/", dist, show_index=False, follow_symlinks=False)

@@ -25,6 +25,7 @@ import { DeviceNotice, DevicesPage } from "./Devices";
 import { useFavicon } from "./favicon";
 import { conversationTitle, documentTitle, shortTime } from "./format";
 import { useNow, useSnapshot, useVisible } from "./hooks";
+import { UpdateBanner } from "./Install";
 import { NotificationPrompt, NotificationSettings, useNotifications } from "./Notifications";
 import { step } from "./keymap";
 import { ShortcutsHelp, useShortcuts } from "./Shortcuts";
@@ -418,6 +419,7 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
   return (
     <div class={`messenger ${pane !== null ? "has-pane" : ""}`}>
       <Banner status={state.status} />
+      <UpdateBanner />
       <DeviceNotice client={client} notice={state.deviceNotice} />
       <div class="columns">
         <nav class="sidebar" aria-label="Conversations panel">
