@@ -12,7 +12,7 @@ from textport.cli.common import data_option, fail, run
 from textport.errors import ConfigError
 from textport.host import control
 from textport.store.db import connect
-from textport.store.store import Store
+from textport.store.store import Device, Store
 
 
 def _when(ms: int | None) -> str:
@@ -43,8 +43,18 @@ def devices(ctx: click.Context, data: Path) -> None:
     for device in found:
         click.echo(
             f"{device.id.hex()[:8]:10} {click.unstyle(device.name)[:28]:28} "
-            f"{_when(device.created_at):17} {_when(device.last_seen_at):17} {device.status}"
+            f"{_when(device.created_at):17} {_when(device.last_seen_at):17} {_status(device)}"
         )
+
+
+_WHY = {"user": "unpaired", "idle": "idle too long", "session": "its session ended"}
+
+
+def _status(device: Device) -> str:
+    """``active``, ``session only, active`` or ``revoked (idle too long)``."""
+    if device.status == "revoked":
+        return f"revoked ({_WHY[device.revoked_by]})" if device.revoked_by else "revoked"
+    return "session only, active" if device.session_only else "active"
 
 
 @devices.command()

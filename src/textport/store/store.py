@@ -55,6 +55,7 @@ class Device:
     status: Literal["active", "revoked"]
     session_only: bool = False
     """Paired for one browser session: unpaired once it stays disconnected."""
+    revoked_by: Literal["user", "idle", "session"] | None = None
 
 
 def peers_key(peers: Iterable[str]) -> str:
@@ -762,7 +763,10 @@ class Store:
 
 
 # Column lists shared by the queries that build records (constants, never user input).
-_DEVICE = "id, public_key, name, agent, token_hash, created_at, last_seen_at, status, session_only"
+_DEVICE = (
+    "id, public_key, name, agent, token_hash, created_at, last_seen_at, status, session_only, "
+    "revoked_by"
+)
 _CONVERSATION = "id, peers, name, last_at, snippet, unread, hist, pinned, archived, muted, blocked"
 _FOLDERS: dict[wire.Folder, str] = {
     "inbox": "blocked = 0 AND archived = 0 AND pinned = 0",
