@@ -113,6 +113,31 @@ def test_two_browsers_announce_list_and_unpair_each_other(tmp_path: Path) -> Non
         expect(conversations(first)).to_be_visible()
 
 
+def test_unpairing_on_the_host_tells_the_browser_and_updates_the_others_list(
+    tmp_path: Path,
+) -> None:
+    with running_demo(tmp_path / "data") as demo, chromium() as browser:
+        first = browser.new_context().new_page()
+        open_paired(first, demo.link)
+        _open_devices(first)
+        listed = first.get_by_role("list", name="Paired devices").get_by_role("listitem")
+        expect(listed).to_have_count(1, timeout=WAIT)
+        second = browser.new_context().new_page()
+        open_paired(second, _link(demo))
+        expect(listed).to_have_count(2, timeout=WAIT)  # the page follows the announcement
+
+        listing = textport("devices", "--data", str(demo.data))
+        newest = listing.stdout.splitlines()[-1].split()[0]
+        revoked = textport("devices", "--data", str(demo.data), "revoke", newest)
+        assert revoked.returncode == 0, revoked.stderr
+        expect(second.get_by_role("alert")).to_contain_text(
+            "This browser was unpaired from", timeout=WAIT
+        )
+        expect(listed).to_have_count(1, timeout=WAIT)
+        expect(listed).to_have_accessible_name("Chrome on Linux, this browser, connected now")
+        assert _devices(demo.data) == [("active", None, 0), ("revoked", "user", 0)]
+
+
 def test_a_session_only_pairing_ends_with_the_browser_session(tmp_path: Path) -> None:
     config = _config(tmp_path, "[host]\nsession_grace = 3\n")
     with running_demo(tmp_path / "data", config=config) as demo, sync_playwright() as pw:
