@@ -70,6 +70,11 @@ def test_sim_needs_no_config(tmp_path: Path) -> None:
         ("[host]\nregion = 'XX'\n", "not a region"),
         ("[host]\ntext_ttl = 1\n", "text_ttl"),
         ("[host]\ntext_ttl = true\n", "wrong type"),
+        ("[host]\ndevice_idle_days = 0\n", "device_idle_days"),
+        ("[host]\ndevice_idle_days = 3651\n", "device_idle_days"),
+        ("[host]\ndevice_idle_days = '90'\n", "wrong type"),
+        ("[host]\nsession_grace = 0.5\n", "session_grace"),
+        ("[host]\nsession_grace = 604801\n", "session_grace"),
     ],
 )
 def test_bad_files(tmp_path: Path, text: str, match: str) -> None:
@@ -77,6 +82,14 @@ def test_bad_files(tmp_path: Path, text: str, match: str) -> None:
     path.write_text(text)
     with pytest.raises(ConfigError, match=match):
         config.load(path)
+
+
+def test_device_expiry_settings(tmp_path: Path) -> None:
+    assert (config.Config().device_idle_days, config.Config().session_grace) == (90.0, 600.0)
+    path = tmp_path / "host.toml"
+    path.write_text("[host]\ndevice_idle_days = 0.5\nsession_grace = 30\n")
+    loaded = config.load(path)
+    assert (loaded.device_idle_days, loaded.session_grace) == (0.5, 30.0)
 
 
 def test_missing_file_and_missing_table(tmp_path: Path) -> None:
