@@ -117,7 +117,7 @@ describe("sync", () => {
     const again = connect(w, pairing);
     await until(() => again.connection.status.ready);
     expect(w.host.received.filter((m) => m.t === "sync").slice(-2).map((m) => (m as { since: number }).since))
-      .toEqual([w.host.seq - 8, w.host.seq]); // a conv and a msg event per text
+      .toEqual([w.host.seq - 12, w.host.seq]); // a conv, a msg and a conv event per text
     expect((await w.store.conversations()).map((c) => c.snippet)).toEqual([]);
     again.connection.stop();
   });

@@ -1,11 +1,21 @@
-/** Which new texts notify (client/notify.ts) and what a notification says (app/alerts.ts). Pure. */
+/**
+ * Which new texts notify (client/notify.ts) and what a notification says
+ * (app/alerts.ts): pure, then through two tabs' clients against the fake host.
+ */
 
+import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 import { describe, expect, it } from "vitest";
 
+import { Client } from "../../src/client/client";
 import { IncomingTexts, Watching } from "../../src/client/notify";
+import { Store } from "../../src/client/storage";
+import { type Locks, Tabs } from "../../src/client/tabs";
+import { generateKeyPair } from "../../src/protocol/keys";
+import { randomBytes } from "../../src/protocol/pairing";
 import { alertContent, loadSettings, saveSettings, type KeyValue } from "../../src/app/alerts";
 import type { ConversationRecord, MessageRecord, StoreEvent } from "../../src/protocol/messages";
 import { conversationRecord } from "../fakes/host";
+import { pair, until, world } from "../fakes/setup";
 
 const ANA = "+15550100";
 
@@ -92,5 +102,44 @@ describe("settings", () => {
     expect(loadSettings(store)).toEqual({ previews: false, sound: true });
     kept.set("textport:notify", "{not json");
     expect(loadSettings(store)).toEqual({ previews: true, sound: true });
+  });
+});
+
+describe("through the client", () => {
+  it("only the tab holding the connection hears live texts, and one becomes one alert", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect();
+    const factory = new IDBFactory();
+    const seed = await Store.open(factory, IDBKeyRange);
+    await seed.ensureDeviceKey(async () => w.deviceKey);
+    await seed.savePairing(pairing);
+    const tab = async (locks: Locks): Promise<Client> => {
+      const client = new Client({
+        store: await Store.open(factory, IDBKeyRange),
+        tabs: new Tabs({ channel: null, locks }),
+        socket: w.relay.factory,
+        now: () => Date.now(),
+        random: () => 0,
+        rng: randomBytes,
+        userAgent: "test",
+        generateKey: () => generateKeyPair(false),
+      });
+      await client.init();
+      return client;
+    };
+    const owner = await tab({ request: (_name, held) => held(null).then(() => undefined) });
+    const other = await tab({ request: () => new Promise(() => undefined) }); // waits for the lock
+    const heard: { owner: StoreEvent[]; other: StoreEvent[] } = { owner: [], other: [] };
+    owner.onLive((events) => heard.owner.push(...events));
+    other.onLive((events) => heard.other.push(...events));
+    await until(() => owner.state.status?.ready, 3000, "owner ready");
+
+    await w.host.receive("+15550100200", "hello there");
+    await until(() => heard.owner.some((e) => e.k === "msg"), 3000, "the live text");
+    await until(() => heard.owner.at(-1)?.k === "conv", 3000, "its conversation after it");
+    const alerts = new IncomingTexts().events(heard.owner, () => false);
+    expect(alerts.map((a) => a.msg.body)).toEqual(["hello there"]);
+    expect(heard.other).toEqual([]);
   });
 });

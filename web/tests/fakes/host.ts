@@ -530,7 +530,7 @@ export class FakeHost {
     return conv;
   }
 
-  /** An incoming text (conv + msg events), pushed to synced devices. */
+  /** An incoming text (conv, msg and conv again, in the host's order), pushed to synced devices. */
   async receive(
     from: string, body: string, name: string | null = null, partial: Pick<MessageRecord, "parts" | "missing"> = { parts: 1, missing: [] },
   ): Promise<MessageRecord> {
@@ -543,6 +543,8 @@ export class FakeHost {
     };
     this.messages.set(msg.id, msg);
     this.#event({ k: "msg", seq: 0, msg });
+    // The host's store announces the conversation after the message too (store.py `_insert`).
+    this.#event({ k: "conv", seq: 0, conv: this.conversations.get(conv.id)! });
     await this.push();
     return msg;
   }
