@@ -67,6 +67,8 @@ def test_shortcuts_move_search_open_help_and_archive(tmp_path: Path) -> None:
         expect(page.get_by_role("dialog")).to_have_count(0)
         page.keyboard.press("Alt+ArrowDown")
         expect(page.get_by_role("heading", name=names[1], exact=True)).to_be_visible()
+        # On a desktop the new thread puts the cursor in its text box once it is shown.
+        expect(page.get_by_role("textbox", name="Message")).to_be_focused()
 
         search = page.get_by_role("searchbox", name="Search")
         page.keyboard.press("Control+k")
