@@ -197,7 +197,7 @@ def test_every_message_type_is_either_handled_or_refused(rig: Rig) -> None:
     device_sends = {
         *("hello", "sync", "send", "read", "search", "convs", "thread", "fetch"),
         *("conv_set", "conv_delete", "contact", "ping", "pong", "error", "bye"),
-        *("devices", "revoke"),
+        *("devices", "revoke", "unschedule"),
     }
     refused = {m.__struct_config__.tag for m in HOST_ONLY}
     assert device_sends | refused == set(wire.MESSAGE_TYPES)
@@ -413,6 +413,75 @@ def test_the_same_cmid_from_another_device_is_another_text(rig: Rig) -> None:
     assert isinstance(theirs, wire.Ack)
     assert mine.msg_id != theirs.msg_id
     assert rig.store.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 2
+
+
+def test_a_send_with_at_is_scheduled_acked_queued_and_can_be_unscheduled(rig: Rig) -> None:
+    seq = rig.go_live()
+    at = int(NOW * 1000) + 60_000
+    rig.session.handle(wire.Send(cmid=CMID, to=[ANA], body="later", at=at))
+    ack = rig.one()
+    assert isinstance(ack, wire.Ack)
+    assert (ack.state, ack.reason) == ("queued", None)
+    rig.session.push()
+    msg = next(
+        m.event.msg
+        for m in rig.take()
+        if isinstance(m, wire.EventMessage) and isinstance(m.event, wire.MessageEvent)
+    )
+    assert (msg.id, msg.state, msg.at, msg.cmid) == (ack.msg_id, "queued", at, CMID)
+    assert rig.store.latest_seq() > seq
+
+    rig.session.handle(wire.Unschedule(qid=7, msg_id=ack.msg_id))
+    assert rig.one() == wire.Done(qid=7)
+    assert rig.accepted == 2, "the ack and the done each tell every device"
+    rig.session.push()
+    (status,) = rig.take()
+    assert isinstance(status, wire.EventMessage)
+    assert isinstance(status.event, wire.StatusEvent)
+    assert (status.event.id, status.event.state, status.event.reason) == (
+        ack.msg_id,
+        "failed",
+        "Cancelled before it was sent.",
+    )
+    assert rig.store.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+
+
+def test_unschedule_of_a_text_no_longer_waiting_is_refused_naming_the_qid(rig: Rig) -> None:
+    rig.session.handle(wire.Send(cmid=CMID, to=[ANA], body="now"))
+    now = rig.one()
+    assert isinstance(now, wire.Ack)
+    assert now.state == "sending"
+    at = int(NOW * 1000) + 60_000
+    rig.session.handle(wire.Send(cmid="f" * 32, to=[ANA], body="later", at=at))
+    later = rig.one()
+    assert isinstance(later, wire.Ack)
+    rig.store.unschedule(later.msg_id)
+    seq = rig.store.latest_seq()
+    for qid, msg_id, says in (
+        (3, now.msg_id, "no longer waiting"),
+        (4, later.msg_id, "no longer waiting"),
+        (5, 9999, "no such text"),
+    ):
+        rig.session.handle(wire.Unschedule(qid=qid, msg_id=msg_id))
+        refused = rig.one()
+        assert isinstance(refused, wire.Error)
+        assert (refused.code, refused.ref) == ("bad_message", str(qid))
+        assert says in refused.message
+    assert rig.store.latest_seq() == seq
+    assert rig.store.message(now.msg_id).state == "sending"
+
+
+def test_a_send_scheduled_over_a_year_ahead_is_refused_by_cmid_and_nothing_stored(
+    rig: Rig,
+) -> None:
+    at = int(NOW * 1000) + 366 * 24 * 3600 * 1000
+    rig.session.handle(wire.Send(cmid=CMID, to=[ANA], body="too late", at=at))
+    refused = rig.one()
+    assert isinstance(refused, wire.Error)
+    assert (refused.code, refused.ref) == ("bad_message", CMID)
+    assert "a year" in refused.message
+    assert rig.store.db.execute("SELECT count(*) FROM messages").fetchone()[0] == 0
+    assert rig.accepted == 0
 
 
 # ---------------------------------------------------------------- read

@@ -179,3 +179,117 @@ def test_a_text_finished_after_its_conversation_was_deleted_makes_no_event(
     assert accepted.msg_id == claimed.msg_id
     with pytest.raises(StoreError):
         store.delete_conversation(conv)
+
+
+# ---------------------------------------------------------------- scheduled texts
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clocked(tmp_path: Path) -> tuple[Store, Clock]:
+    clock = Clock()
+    s = Store(connect(tmp_path / "t.db"), clock)
+    s.add_device(DEVICE, b"k" * 32, "Chromium", "ua", b"h" * 32)
+    return s, clock
+
+
+def test_a_scheduled_text_is_queued_at_its_time_and_claimed_then_not_before(
+    clocked: tuple[Store, Clock],
+) -> None:
+    store, clock = clocked
+    at = store.now_ms() + 60_000
+    accepted = store.add_outgoing(DEVICE, "ab" * 16, ["+15550100"], "later", 3600, at_ms=at)
+    assert (accepted.state, accepted.duplicate) == ("queued", False)
+    record = store.message(accepted.msg_id)
+    assert (record.state, record.at, record.body) == ("queued", at, "later")
+    row = store.db.execute(
+        "SELECT state, attempts, next_attempt_at, expires_at, scheduled FROM outbox"
+    ).fetchone()
+    assert tuple(row) == ("queued", 0, at, at + 3_600_000, 1)
+    stored = store.db.execute("SELECT state FROM messages").fetchone()[0]
+    assert stored == "sending", "messages.state has no 'queued': the outbox row says it"
+    conv = store.conversation(record.conv)
+    assert (conv.last_at, conv.snippet) == (store.now_ms(), "later"), "news now, not then"
+    again = store.add_outgoing(DEVICE, "ab" * 16, ["+15550100"], "later", 3600, at_ms=at)
+    assert (again.msg_id, again.state, again.duplicate) == (accepted.msg_id, "queued", True)
+    assert store.next_due_ms() == at
+
+    clock.now = NOW + 59.999
+    assert store.claim_due() == []
+    seq = store.latest_seq()
+    clock.now = NOW + 60
+    (item,) = store.claim_due()
+    assert (item.msg_id, item.body, item.attempts) == (accepted.msg_id, "later", 1)
+    (event,) = store.events_since(seq, 10)
+    assert isinstance(event, wire.StatusEvent)
+    assert (event.id, event.state) == (accepted.msg_id, "sending")
+    assert store.message(accepted.msg_id).state == "sending"
+    with pytest.raises(StoreError, match="no longer waiting"):
+        store.unschedule(accepted.msg_id)
+
+
+def test_an_at_in_the_past_or_within_5_s_sends_now_and_over_a_year_is_refused(
+    store: Store,
+) -> None:
+    now = store.now_ms()
+    for cmid, at in (("a1" * 16, now - 1000), ("a2" * 16, now + 5000), ("a3" * 16, None)):
+        accepted = store.add_outgoing(DEVICE, cmid, ["+15550100"], "now", 3600, at_ms=at)
+        assert accepted.state == "sending"
+        assert store.message(accepted.msg_id).at == now
+    assert len(store.claim_due()) == 3
+    year = 365 * 24 * 3600 * 1000
+    assert store.add_outgoing(
+        DEVICE, "b1" * 16, ["+15550100"], "x", 60, at_ms=now + year
+    ).state == ("queued")
+    count = store.db.execute("SELECT count(*) FROM messages").fetchone()[0]
+    with pytest.raises(StoreError, match="at most a year ahead"):
+        store.add_outgoing(DEVICE, "b2" * 16, ["+15550100"], "x", 60, at_ms=now + year + 1)
+    assert store.db.execute("SELECT count(*) FROM messages").fetchone()[0] == count
+
+
+def test_unschedule_cancels_a_waiting_text_only_and_keeps_its_text(store: Store) -> None:
+    at = store.now_ms() + 60_000
+    accepted = store.add_outgoing(DEVICE, "ab" * 16, ["+15550100"], "never", 3600, at_ms=at)
+    seq = store.latest_seq()
+    store.unschedule(accepted.msg_id)
+    record = store.message(accepted.msg_id)
+    assert (record.state, record.reason, record.body) == (
+        "failed",
+        "Cancelled before it was sent.",
+        "never",
+    )
+    (event,) = store.events_since(seq, 10)
+    assert isinstance(event, wire.StatusEvent)
+    assert (event.state, event.reason) == ("failed", "Cancelled before it was sent.")
+    assert store.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+    assert store.next_due_ms() is None
+    with pytest.raises(StoreError, match="no longer waiting"):
+        store.unschedule(accepted.msg_id)
+    with pytest.raises(StoreError, match="no such text"):
+        store.unschedule(999)
+    now = store.add_outgoing(DEVICE, "cd" * 16, ["+15550100"], "now", 3600)
+    seq = store.latest_seq()
+    with pytest.raises(StoreError, match="no longer waiting"):
+        store.unschedule(now.msg_id)  # not scheduled: it is being sent
+    assert store.message(now.msg_id).state == "sending"
+    assert store.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 1
+    assert store.latest_seq() == seq, "a refusal changes nothing"
+
+
+def test_a_scheduled_text_survives_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "t.db"
+    store = Store(connect(path), lambda: NOW)
+    at = store.now_ms() + 60_000
+    msg_id = store.add_outgoing(None, None, ["+15550100"], "hi", 3600, at_ms=at).msg_id
+    store.db.close()
+    reopened = Store(connect(path), lambda: NOW + 120)
+    assert reopened.recover() == []
+    assert reopened.message(msg_id).state == "queued"
+    assert [item.msg_id for item in reopened.claim_due()] == [msg_id]

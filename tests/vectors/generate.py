@@ -99,6 +99,11 @@ def sample_messages() -> list[messages.Message]:
         ),
         messages.Send(cmid="0f" * 16, to=["+15550100"], body="Running late — 10 min 😅\nsorry"),
         messages.Ack(cmid="0f" * 16, msg_id=42, state="sending", reason=None),
+        messages.Send(
+            cmid="0e" * 16, to=["+15550100"], body="Happy birthday!", at=1_790_086_400_000
+        ),
+        messages.Ack(cmid="0e" * 16, msg_id=43, state="queued", reason=None),
+        messages.Unschedule(qid=18, msg_id=43),
         messages.Read(conv=7),
         messages.Search(qid=3, query="dinner", limit=50, before=None),
         messages.Results(
@@ -261,6 +266,9 @@ INVALID_MESSAGES = [
     b'{"t":"send","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","to":["+15550100"],"body":"'
     + b"x" * 10001
     + b'"}',
+    b'{"t":"send","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","to":["+15550100"],"body":"hi","at":-1}',
+    b'{"t":"send","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","to":["+15550100"],"body":"hi","at":"soon"}',
+    b'{"t":"unschedule","qid":1}',
     b'{"t":"sync","since":-1,"limit":10}',
     b'{"t":"sync","since":0,"limit":1001}',
     b'{"t":"sync","since":1.5,"limit":10}',

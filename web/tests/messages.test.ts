@@ -81,13 +81,13 @@ const PYTHON_CASES: readonly (readonly [string | Uint8Array, string])[] = [
   ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[{],\"body\":\"x\"}", "invalid_number"],
   ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"\\q\"],\"body\":\"x\"}", "bad_message"],
   ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[],\"body\":\"x\"", "bad_message"],
-  ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"555\"],\"body\":\"" + "\ud83d\ude05".repeat(10000) + "\"}", "ok"],
+  ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"555\"],\"body\":\"" + "\ud83d\ude05".repeat(10000) + "\",\"at\":null}", "ok"],
   ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"555\"],\"body\":\"" + "\ud83d\ude05".repeat(10001) + "\"}", "body_too_long"],
   ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"555\"],\"body\":\"" + "x".repeat(10001) + "\\q\"}", "bad_message"],
   ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"555\"],\"body\":\"" + "x".repeat(10001), "bad_message"],
-  ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"+123456789012345\"],\"body\":\"x\"}", "ok"],
+  ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"+123456789012345\"],\"body\":\"x\",\"at\":null}", "ok"],
   ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"+1234567890123456\"],\"body\":\"x\"}", "invalid_number"],
-  ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"12345678\"],\"body\":\"x\"}", "ok"],
+  ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"12345678\"],\"body\":\"x\",\"at\":null}", "ok"],
   ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"123456789\"],\"body\":\"x\"}", "invalid_number"],
   ["{\"t\":\"ack\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"msg_id\":1,\"state\":\"x\",\"reason\":null}", "bad_message"],
   ["{\"t\":\"ack\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"msg_id\":1,\"state\":\"sent\",\"reason\":\"" + "\u00e9".repeat(500) + "\"}", "ok"],
@@ -326,6 +326,30 @@ const DEVICE_CASES: readonly (readonly [string, string])[] = [
   ['{"t":"pair_request","name":"n","agent":"a","session":null}', "bad_message"],
 ];
 
+/** Scheduled send: `send`'s `at` and `unschedule`, each checked against messages.py (decode, then encode). */
+const SEND = '{"t":"send","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","to":["+15550100"],"body":"hi"';
+const SCHEDULE_CASES: readonly (readonly [string, string])[] = [
+  [SEND + "}", "ok:" + SEND + ',"at":null}'],
+  [SEND + ',"at":null}', "ok"],
+  [SEND + ',"at":1790000060000}', "ok"],
+  [SEND + ',"at":9007199254740991}', "ok"],
+  [SEND + ',"at":9007199254740992}', "bad_message"],
+  [SEND + ',"at":-1}', "bad_message"],
+  [SEND + ',"at":1.5}', "bad_message"],
+  [SEND + ',"at":"soon"}', "bad_message"],
+  ['{"t":"unschedule","qid":1,"msg_id":2}', "ok"],
+  ['{"t":"unschedule","qid":1}', "bad_message"],
+  ['{"t":"unschedule","qid":1,"msg_id":-2}', "bad_message"],
+  ['{"t":"unschedule","qid":1,"msg_id":null}', "bad_message"],
+];
+
+describe("scheduled-send messages agree with the Python reference", () => {
+  it.each(SCHEDULE_CASES.map(([input, expected], i) => [i, expected.slice(0, 60), input, expected] as const))(
+    "case %i: %s", async (_i, _label, input, expected) => {
+      expect(await result(input)).toBe(expected);
+    });
+});
+
 describe("device messages agree with the Python reference", () => {
   it.each(DEVICE_CASES.map(([input, expected], i) => [i, expected.slice(0, 60), input, expected] as const))(
     "case %i: %s", async (_i, _short, input, expected) => {
@@ -377,9 +401,9 @@ describe("decodeMessage where Python's msgspec patterns are laxer", () => {
 
 describe("encodeMessage", () => {
   it("writes the tag first and fields in the Python struct's order, whatever the object's order", () => {
-    const send = { body: "hi", to: ["+15550100"], cmid: "0f".repeat(16), t: "send" } as const;
+    const send = { at: 1_790_000_060_000, body: "hi", to: ["+15550100"], cmid: "0f".repeat(16), t: "send" } as const;
     expect(text.decode(encodeMessage(send))).toBe(
-      '{"t":"send","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","to":["+15550100"],"body":"hi"}');
+      '{"t":"send","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","to":["+15550100"],"body":"hi","at":1790000060000}');
     const event: Message = {
       t: "event",
       event: { reason: null, at: 5, state: "sent", id: 2, seq: 9, k: "status" },
@@ -410,7 +434,7 @@ describe("encodeMessage", () => {
   it("knows every message type of messages.py", () => {
     expect(MESSAGE_TYPES).toEqual([
       "hello", "welcome", "sync", "batch", "synced", "reset", "event", "send", "ack", "read", "search",
-      "results", "convs", "conv_page", "thread", "thread_page", "conv_set", "conv_delete", "contact", "done",
+      "results", "convs", "conv_page", "thread", "thread_page", "conv_set", "conv_delete", "contact", "unschedule", "done",
       "devices", "device_list", "revoke", "device_changed", "fetch", "chunk", "ping", "pong", "error", "bye",
       "pair_request", "pair_accept", "pair_reject",
     ]);
@@ -424,6 +448,7 @@ describe("encodeMessage", () => {
       cmid: "ab".repeat(16),
       to: ["+15550100"],
       body: "cut emoji \ud83d and \ude05 ok \ud83d\ude05",
+      at: null,
     });
     const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     expect(text).toContain("cut emoji \ufffd and \ufffd ok \ud83d\ude05");

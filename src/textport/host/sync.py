@@ -4,12 +4,14 @@ device -> host   hello        -> welcome
 device -> host   sync         -> batch…, synced   (or reset: no replay, page instead)
 host   -> device event                            every change after synced
 device -> host   send         -> ack              after the commit; same ack again
+                                                  (at: scheduled, ack "queued"; error{ref: cmid})
 device -> host   read                             unread = 0
 device -> host   search       -> results          full-text, newest first
 device -> host   convs        -> conv_page        a folder's conversations, a page at a time
 device -> host   conv_set     -> done             pin, archive, mute, block, mark (un)read
 device -> host   conv_delete  -> done             a conversation, its messages, its files
 device -> host   contact      -> done             a contact name, in every conversation
+device -> host   unschedule   -> done             cancel a scheduled text still waiting
 device -> host   devices      -> device_list      the paired devices, connected or not
 device -> host   revoke       -> done             unpair a device (bye{revoked} on its session)
 host   -> device device_changed                   another device was paired or unpaired
@@ -121,6 +123,8 @@ class DeviceSession:
             case wire.Contact(qid=qid, number=number, name=name):
                 self._store.set_contact_name(number, name)
                 self._done(qid, changed=True)
+            case wire.Unschedule(qid=qid, msg_id=msg_id):
+                self._unschedule(qid, msg_id)
             case wire.Devices(qid=qid):
                 self._send(wire.DeviceList(qid=qid, devices=self.device_records()))
             case wire.Revoke(qid=qid, device_id=device_id):
@@ -181,9 +185,20 @@ class DeviceSession:
             self._sent_seq = scanned
 
     def _accept(self, message: wire.Send) -> None:
-        accepted = self._store.add_outgoing(
-            self.device.id, message.cmid, list(message.to), message.body, self._ttl
-        )
+        try:
+            accepted = self._store.add_outgoing(
+                self.device.id,
+                message.cmid,
+                list(message.to),
+                message.body,
+                self._ttl,
+                at_ms=message.at,
+            )
+        except StoreError as exc:  # scheduled too far ahead: refused, nothing stored
+            self._send(
+                wire.Error(code=ErrorCode.BAD_MESSAGE.value, message=str(exc), ref=message.cmid)
+            )
+            return
         self._send(
             wire.Ack(
                 cmid=message.cmid,
@@ -241,6 +256,13 @@ class DeviceSession:
             raise _RequestError(qid, "there is no such conversation") from exc
         for sha256 in orphans:
             self._files.remove(sha256)
+        self._done(qid, changed=True)
+
+    def _unschedule(self, qid: int, msg_id: int) -> None:
+        try:
+            self._store.unschedule(msg_id)
+        except StoreError as exc:
+            raise _RequestError(qid, str(exc)) from exc
         self._done(qid, changed=True)
 
     def _done(self, qid: int, *, changed: bool) -> None:

@@ -234,11 +234,13 @@ class EventMessage(_Message, frozen=True, tag="event"):
 
 
 class Send(_Message, frozen=True, tag="send"):
-    """device -> host: queue a text; cmid is the device's idempotency key."""
+    """device -> host: queue a text; cmid is the device's idempotency key. ``at`` (ms)
+    schedules it for later (at most a year ahead; None, past or within 5 s: now)."""
 
     cmid: Cmid
     to: Annotated[list[Number], msgspec.Meta(min_length=1, max_length=MAX_RECIPIENTS)]
     body: Body
+    at: Seq | None = None
 
 
 class Ack(_Message, frozen=True, tag="ack"):
@@ -335,6 +337,13 @@ class Contact(_Message, frozen=True, tag="contact"):
     qid: Seq
     number: Peer
     name: ContactSetName | None
+
+
+class Unschedule(_Message, frozen=True, tag="unschedule"):
+    """device -> host: cancel the scheduled text ``msg_id`` while it is still waiting."""
+
+    qid: Seq
+    msg_id: Seq
 
 
 class Done(_Message, frozen=True, tag="done"):
@@ -469,6 +478,7 @@ Message = (
     | ConvSet
     | ConvDelete
     | Contact
+    | Unschedule
     | Done
     | Devices
     | DeviceList

@@ -22,6 +22,11 @@ Clock = Callable[[], float]
 SORT_BITS = 20
 """messages.sort_key = at * 2**SORT_BITS + a tie-breaker (migration 0002)."""
 EventKind = Literal["msg", "status", "conv", "gone"]
+SCHEDULE_SLACK_MS = 5_000
+"""A text scheduled for less than this far ahead (or in the past) is sent now."""
+MAX_SCHEDULE_MS = 365 * 24 * 3600 * 1000
+"""A text is scheduled at most a year ahead."""
+CANCELLED = "Cancelled before it was sent."
 
 
 @dataclass(frozen=True)
@@ -435,7 +440,11 @@ class Store:
                         broken=None if att["broken"] is None else att["broken"][:200],
                     )
                 )
-        return [_message(row, peers, atts.get(row["id"], [])) for row in rows]
+        waiting = self._scheduled([row["id"] for row in rows if row["state"] == "sending"])
+        return [
+            _message(row, peers, atts.get(row["id"], []), scheduled=row["id"] in waiting)
+            for row in rows
+        ]
 
     def sort_key_of(self, msg_id: int) -> int | None:
         row = self.db.execute("SELECT sort_key FROM messages WHERE id = ?", (msg_id,)).fetchone()
@@ -450,14 +459,30 @@ class Store:
         return row
 
     def add_outgoing(
-        self, device_id: bytes | None, cmid: str | None, to: list[str], body: str, ttl: float
+        self,
+        device_id: bytes | None,
+        cmid: str | None,
+        to: list[str],
+        body: str,
+        ttl: float,
+        *,
+        at_ms: int | None = None,
     ) -> Accepted:
-        """Store a text to send and queue it, in one transaction; dedupe on (device, cmid)."""
+        """Store a text to send and queue it, in one transaction; dedupe on (device, cmid).
+
+        ``at_ms`` more than SCHEDULE_SLACK_MS ahead schedules it: the message's ``at`` is
+        that time, it shows as "queued" until the worker claims it then, and it expires
+        ``ttl`` after it. Over MAX_SCHEDULE_MS ahead is refused (StoreError), nothing stored.
+        """
         if cmid is not None:
             found = self._by_cmid(device_id, cmid)
             if found is not None:
                 return found
         now = self.now_ms()
+        if at_ms is not None and at_ms > now + MAX_SCHEDULE_MS:
+            raise StoreError("a text can be scheduled at most a year ahead")
+        scheduled = at_ms is not None and at_ms > now + SCHEDULE_SLACK_MS
+        due = at_ms if scheduled and at_ms is not None else now
         conv = self.conversation_for(to)
         with transaction(self.db):
             msg_id = self._insert(
@@ -465,17 +490,18 @@ class Store:
                 "out",
                 "",
                 body=body,
-                at_ms=now,
+                at_ms=due,
                 state="sending",
                 device_id=device_id,
                 cmid=cmid,
+                touched_at=now,
             )
             self.db.execute(
-                "INSERT INTO outbox (msg_id, recipients, state, next_attempt_at, expires_at) "
-                "VALUES (?, ?, 'queued', ?, ?)",
-                (msg_id, ",".join(to), now, now + int(ttl * 1000)),
+                "INSERT INTO outbox (msg_id, recipients, state, next_attempt_at, expires_at, "
+                "scheduled) VALUES (?, ?, 'queued', ?, ?, ?)",
+                (msg_id, ",".join(to), due, due + int(ttl * 1000), int(scheduled)),
             )
-        return Accepted(msg_id, "sending", None, duplicate=False)
+        return Accepted(msg_id, "queued" if scheduled else "sending", None, duplicate=False)
 
     def _by_cmid(self, device_id: bytes | None, cmid: str) -> Accepted | None:
         row = self.db.execute(
@@ -484,7 +510,39 @@ class Store:
         ).fetchone()
         if row is None:
             return None
-        return Accepted(row["id"], row["state"], row["reason"], duplicate=True)
+        state: wire.State = "queued" if self._scheduled([row["id"]]) else row["state"]
+        return Accepted(row["id"], state, row["reason"], duplicate=True)
+
+    def _scheduled(self, msg_ids: list[int]) -> set[int]:
+        """Which of these messages are scheduled texts still waiting for their time."""
+        if not msg_ids:
+            return set()
+        marks = ",".join("?" * len(msg_ids))
+        rows = self.db.execute(
+            f"SELECT msg_id FROM outbox WHERE scheduled = 1 AND msg_id IN ({marks})",  # noqa: S608
+            msg_ids,
+        ).fetchall()
+        return {int(row[0]) for row in rows}
+
+    def unschedule(self, msg_id: int) -> None:
+        """Cancel a scheduled text that is still waiting: it becomes ``failed`` with the
+        reason CANCELLED (its text is kept, so it can be sent anew). StoreError, and
+        nothing changes, when it is not waiting: unknown, being sent, or sent."""
+        with transaction(self.db):
+            removed = self.db.execute(
+                "DELETE FROM outbox WHERE msg_id = ? AND scheduled = 1 AND state = 'queued' "
+                "AND attempts = 0 AND EXISTS (SELECT 1 FROM messages m WHERE m.id = ? "
+                "AND m.state = 'sending')",
+                (msg_id, msg_id),
+            ).rowcount
+            if not removed:
+                known = self.db.execute("SELECT 1 FROM messages WHERE id = ?", (msg_id,)).fetchone()
+                raise StoreError(
+                    "that text is no longer waiting: it is being sent or was sent"
+                    if known
+                    else "there is no such text"
+                )
+            self.set_state(msg_id, "failed", CANCELLED)
 
     def add_incoming(
         self,
@@ -543,8 +601,12 @@ class Store:
         subject: str | None = None,
         parts: int = 1,
         missing: str | None = None,
+        touched_at: int | None = None,
     ) -> int:
-        """Insert a message, its event and its conversation's new last message, at once."""
+        """Insert a message, its event and its conversation's new last message, at once.
+
+        ``touched_at``: the conversation's new ``last_at`` when not ``at_ms`` (a text
+        scheduled for later is news now, and must not hold the list's top until then)."""
         with transaction(self.db):
             key = self.sort_key(at_ms)
             msg_id = self.db.execute(
@@ -572,7 +634,8 @@ class Store:
             if msg_id is None:
                 raise StoreError("SQLite returned no id for a new message")
             self._event("msg", msg_id)
-            self.touch_conversation(conv, at_ms, body, 1 if direction == "in" else 0)
+            touched = at_ms if touched_at is None else touched_at
+            self.touch_conversation(conv, touched, body, 1 if direction == "in" else 0)
         return msg_id
 
     def sort_key(self, at_ms: int) -> int:
@@ -617,20 +680,27 @@ class Store:
     # ------------------------------------------------------------ outbox
 
     def claim_due(self, limit: int = 10) -> list[OutboxItem]:
-        """Mark due texts as being submitted (committed before any is handed over)."""
+        """Mark due texts as being submitted (committed before any is handed over).
+
+        A scheduled text leaves the scheduled state here: a status event tells devices
+        it is ``sending`` now, and it can no longer be cancelled."""
         now = self.now_ms()
         with transaction(self.db):
             rows = self.db.execute(
-                "SELECT o.msg_id, o.recipients, o.attempts, o.expires_at, m.body "
+                "SELECT o.msg_id, o.recipients, o.attempts, o.expires_at, o.scheduled, m.body "
                 "FROM outbox o JOIN messages m ON m.id = o.msg_id "
                 "WHERE o.state = 'queued' AND o.next_attempt_at <= ? "
                 "ORDER BY o.next_attempt_at, o.msg_id LIMIT ?",
                 (now, limit),
             ).fetchall()
             self.db.executemany(
-                "UPDATE outbox SET state = 'submitting', attempts = attempts + 1 WHERE msg_id = ?",
+                "UPDATE outbox SET state = 'submitting', attempts = attempts + 1, scheduled = 0 "
+                "WHERE msg_id = ?",
                 [(row["msg_id"],) for row in rows],
             )
+            for row in rows:
+                if row["scheduled"]:
+                    self._event("status", row["msg_id"])
         return [
             OutboxItem(
                 row["msg_id"],
@@ -826,8 +896,9 @@ def _conversation(
 
 
 def _message(
-    row: sqlite3.Row, peers: list[str], atts: list[wire.AttachmentRecord]
+    row: sqlite3.Row, peers: list[str], atts: list[wire.AttachmentRecord], *, scheduled: bool
 ) -> wire.MessageRecord:
+    """``scheduled``: a text waiting for its time, stored as 'sending' (migration 0006)."""
     subject = row["subject"]
     return wire.MessageRecord(
         id=row["id"],
@@ -836,7 +907,7 @@ def _message(
         peers=peers[: wire.MAX_PEERS],
         body=row["body"][: wire.MAX_BODY_CHARS],
         at=row["at"],
-        state=row["state"],
+        state="queued" if scheduled else row["state"],
         reason=row["reason"],
         cmid=row["cmid"],
         kind=row["kind"],

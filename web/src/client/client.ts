@@ -499,9 +499,12 @@ export class Client {
     else this.#deps.tabs.post({ type: "outbox" });
   }
 
-  /** Write a text to the outbox (durably), then have the owner tab send it. */
-  async send(to: readonly string[], body: string): Promise<OutboxEntry> {
-    const entry = await compose(this.#deps.store, { to, body }, { now: this.#deps.now, random: this.#deps.rng });
+  /**
+   * Write a text to the outbox (durably), then have the owner tab send it; `at`
+   * (ms) schedules it: the host keeps it until then.
+   */
+  async send(to: readonly string[], body: string, at: number | null = null): Promise<OutboxEntry> {
+    const entry = await compose(this.#deps.store, { to, body, at }, { now: this.#deps.now, random: this.#deps.rng });
     this.#outboxChanged();
     return entry;
   }
@@ -509,6 +512,11 @@ export class Client {
   async retry(cmid: string): Promise<void> {
     await retry(this.#deps.store, cmid, { now: this.#deps.now, random: this.#deps.rng });
     this.#outboxChanged();
+  }
+
+  /** Cancel the host's scheduled text `msgId`; rejects with the host's reason when it is no longer waiting. */
+  unschedule(msgId: number): Promise<void> {
+    return this.manage({ kind: "unschedule", msgId });
   }
 
   async discard(cmid: string): Promise<void> {

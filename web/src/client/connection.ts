@@ -16,7 +16,7 @@
  * the cursor to its seq and syncs from there: history then comes in pages.
  *
  * Requests (`convs`, `thread`, `fetch`, `search`, and the changes `conv_set`,
- * `conv_delete`, `contact`, `revoke` answered by `done`, and `devices`) carry a qid; their answer is
+ * `conv_delete`, `contact`, `revoke`, `unschedule` answered by `done`, and `devices`) carry a qid; their answer is
  * matched by it and applied in arrival order with the events, so a page never
  * overwrites a newer event. `error{ref: qid}` refuses one request; the end of
  * the session fails every request still waiting.
@@ -43,6 +43,7 @@ import type {
   Message,
   Results,
   Revoke,
+  Unschedule,
   Search,
   StoreEvent,
   Thread,
@@ -75,7 +76,7 @@ const UNPAIRED_CODES: ReadonlySet<string> = new Set(["revoked", "not_paired"]);
 export type RelayState = "connecting" | "up" | "unreachable";
 
 /** What a device asks the host for, and what answers it. */
-export type Request = Convs | Thread | Fetch | Search | ConvSet | ConvDelete | Contact | Devices | Revoke;
+export type Request = Convs | Thread | Fetch | Search | ConvSet | ConvDelete | Contact | Devices | Revoke | Unschedule;
 export type Answer = ConvPage | ThreadPage | Chunk | Results | Done | DeviceList;
 type AnswerTo<R extends Request> =
   R extends Convs ? ConvPage : R extends Thread ? ThreadPage : R extends Fetch ? Chunk
@@ -86,6 +87,7 @@ export type Ask<R extends Request> = R extends Request ? Omit<R, "qid"> : never;
 const ANSWERS: { readonly [T in Request["t"]]: Answer["t"] } = {
   convs: "conv_page", thread: "thread_page", fetch: "chunk", search: "results",
   conv_set: "done", conv_delete: "done", contact: "done", devices: "device_list", revoke: "done",
+  unschedule: "done",
 };
 
 /** A request that will not be answered: the session ended, or the host refused it. */

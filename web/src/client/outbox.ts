@@ -8,7 +8,9 @@
  *
  * Every "queued" entry is sent again after each `synced`: the host dedupes on
  * the cmid and answers a duplicate with the same ack. A retry of a failed text
- * is a new entry with a new cmid (the old one is refused for good).
+ * is a new entry with a new cmid (the old one is refused for good), sent now.
+ * A scheduled text carries its `at` in the entry, so one typed while the host
+ * is away goes to the host, still scheduled, when it is back.
  */
 
 import type { Random } from "../protocol/pairing";
@@ -24,6 +26,8 @@ export function newCmid(random: Random): string {
 export interface Compose {
   readonly to: readonly string[];
   readonly body: string;
+  /** When to send it (ms since the epoch); null or absent: now. */
+  readonly at?: number | null;
 }
 
 /** Write a new text to the outbox, durably, and return it (state "queued"). */
@@ -40,6 +44,7 @@ export async function compose(
     state: "queued",
     reason: null,
     msgId: null,
+    at: text.at ?? null,
   };
   await store.addOutbox(entry);
   return entry;
@@ -47,7 +52,7 @@ export async function compose(
 
 /** The wire message for an entry. */
 export function sendMessage(entry: OutboxEntry): Send {
-  return { t: "send", cmid: entry.cmid, to: entry.to, body: entry.body };
+  return { t: "send", cmid: entry.cmid, to: entry.to, body: entry.body, at: entry.at ?? null };
 }
 
 /** Apply the host's ack: "sending", or "failed" with its reason. False when the entry is gone. */
@@ -71,7 +76,7 @@ export async function retry(
 ): Promise<OutboxEntry | null> {
   const old = await store.outboxEntry(cmid);
   if (old === null || old.state !== "failed") return null;
-  const entry = await compose(store, old, options);
+  const entry = await compose(store, { to: old.to, body: old.body }, options);
   await store.removeOutbox(cmid);
   return entry;
 }
@@ -87,6 +92,8 @@ export type Status = "queued" | "sending" | "sent" | "delivered" | "failed";
 export interface StatusView {
   readonly status: Status;
   readonly reason: string | null;
+  /** A scheduled text the host keeps until this time (ms): it can be cancelled meanwhile. */
+  readonly scheduledFor?: number;
 }
 
 /** What an outbox entry shows. */
@@ -99,9 +106,11 @@ export function entryStatus(entry: OutboxEntry): StatusView {
  * crashed between handing the text to the modem and hearing back) is shown as
  * failed with a reason that says so, since SMS cannot be deduplicated.
  */
-export function messageStatus(message: MessageRecord): StatusView {
+export function messageStatus(message: MessageRecord, now?: number): StatusView {
   switch (message.state) {
     case "queued":
+      if (now !== undefined && message.at > now) return { status: "queued", reason: null, scheduledFor: message.at };
+      return { status: "queued", reason: null };
     case "sending":
     case "sent":
     case "delivered":

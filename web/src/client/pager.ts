@@ -35,6 +35,7 @@ import {
   type Devices,
   type Results,
   type Revoke,
+  type Unschedule,
   type Search,
   type Thread,
 } from "../protocol/messages";
@@ -77,12 +78,13 @@ export type Change =
   | { readonly kind: "flags"; readonly conv: number; readonly flags: Partial<Record<Flag, boolean>> }
   | { readonly kind: "delete"; readonly conv: number }
   | { readonly kind: "contact"; readonly number: string; readonly name: string | null }
-  | { readonly kind: "revoke"; readonly deviceId: string };
+  | { readonly kind: "revoke"; readonly deviceId: string }
+  | { readonly kind: "unschedule"; readonly msgId: number };
 
 /** The request that carries out `change`. */
 export function changeRequest(
   change: Change,
-): Omit<ConvSet, "qid"> | Omit<ConvDelete, "qid"> | Omit<Contact, "qid"> | Omit<Revoke, "qid"> {
+): Omit<ConvSet, "qid"> | Omit<ConvDelete, "qid"> | Omit<Contact, "qid"> | Omit<Revoke, "qid"> | Omit<Unschedule, "qid"> {
   switch (change.kind) {
     case "flags": {
       const { pinned = null, archived = null, muted = null, blocked = null, unread = null } = change.flags;
@@ -94,6 +96,8 @@ export function changeRequest(
       return { t: "contact", number: change.number, name: change.name };
     case "revoke":
       return { t: "revoke", device_id: change.deviceId };
+    case "unschedule":
+      return { t: "unschedule", msg_id: change.msgId };
   }
 }
 
@@ -188,7 +192,7 @@ export class Pager {
     const connection = this.#connection;
     if (connection === null) throw new RequestFailed("not connected to your phone", "session_closed");
     const ask = changeRequest(change);
-    await connection.request(ask as Ask<ConvSet | ConvDelete | Contact | Revoke>, () => undefined);
+    await connection.request(ask as Ask<ConvSet | ConvDelete | Contact | Revoke | Unschedule>, () => undefined);
   }
 
   async #issue(key: string, need: Need): Promise<void> {

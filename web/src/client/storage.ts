@@ -97,6 +97,8 @@ export interface OutboxEntry {
   readonly reason: string | null;
   /** The host's message id, from its ack. */
   readonly msgId: number | null;
+  /** When to send it (ms): the host keeps it until then. Absent or null: now. */
+  readonly at?: number | null;
 }
 
 /** How far the conversation list is paged: from the newest down to `low` (null: all of it). */

@@ -206,12 +206,16 @@ export interface Reset { readonly t: "reset"; readonly seq: number }
 /** host -> device: one live change. */
 export interface EventMessage { readonly t: "event"; readonly event: StoreEvent }
 
-/** device -> host: queue a text; cmid is the device's idempotency key. */
+/**
+ * device -> host: queue a text; cmid is the device's idempotency key. `at` (ms)
+ * schedules it for later (at most a year ahead; null, past or within 5 s: now).
+ */
 export interface Send {
   readonly t: "send";
   readonly cmid: string;
   readonly to: readonly string[];
   readonly body: string;
+  readonly at: number | null;
 }
 
 /** host -> device: the text is committed (or refused); a duplicate gets the same ack. */
@@ -293,6 +297,9 @@ export interface DeviceRecord {
   /** Paired for one browser session only. */
   readonly session: boolean;
 }
+
+/** device -> host: cancel the scheduled text `msg_id` while it is still waiting. */
+export interface Unschedule { readonly t: "unschedule"; readonly qid: number; readonly msg_id: number }
 
 /** device -> host: list the paired devices. */
 export interface Devices { readonly t: "devices"; readonly qid: number }
@@ -408,6 +415,7 @@ export type Message =
   | ConvSet
   | ConvDelete
   | Contact
+  | Unschedule
   | Done
   | Devices
   | DeviceList
@@ -526,6 +534,7 @@ const MESSAGE_FIELDS: { readonly [T in MessageType]: MessageFields<T> } = {
     cmid,
     to: array(str({ pattern: NUMBER_PATTERN }), 1, MAX_RECIPIENTS),
     body: str({ min: 1, max: MAX_BODY_CHARS }),
+    at: optional(nullable(seq), null),
   },
   ack: { cmid, msg_id: seq, state, reason: nullable(reason) },
   read: { conv: seq },
@@ -551,6 +560,7 @@ const MESSAGE_FIELDS: { readonly [T in MessageType]: MessageFields<T> } = {
   },
   conv_delete: { qid: seq, conv: seq },
   contact: { qid: seq, number: str({ pattern: ADDRESS_PATTERN }), name: nullable(str({ min: 1, max: 128 })) },
+  unschedule: { qid: seq, msg_id: seq },
   done: { qid: seq },
   devices: { qid: seq },
   device_list: { qid: seq, devices: array(DEVICE_RECORD, 0, MAX_DEVICES) },

@@ -312,13 +312,16 @@ export class FakeHost {
         const known = this.acks.get(message.cmid);
         if (known !== undefined) return this.#send(link, known);
         const conv = this.#conversation(message.to, message.body, 0);
+        // As the host: more than 5 s ahead is scheduled ("queued" until then, see `unschedule`).
+        const scheduled = message.at !== null && message.at > Date.now() + 5000;
+        const state: State = scheduled ? "queued" : "sending";
         const msg: MessageRecord = {
           id: this.#nextId++, conv: conv.id, dir: "out", peers: message.to, body: message.body,
-          at: Date.now(), state: "sending", reason: null, cmid: message.cmid, kind: "sms", sender: "", subject: null, atts: [],
-          parts: 1, missing: [],
+          at: scheduled ? message.at! : Date.now(), state, reason: null, cmid: message.cmid, kind: "sms", sender: "",
+          subject: null, atts: [], parts: 1, missing: [],
         };
         this.messages.set(msg.id, msg);
-        const ack: Ack = { t: "ack", cmid: message.cmid, msg_id: msg.id, state: "sending", reason: null };
+        const ack: Ack = { t: "ack", cmid: message.cmid, msg_id: msg.id, state, reason: null };
         this.acks.set(message.cmid, ack);
         await this.#send(link, ack);
         this.#event({ k: "msg", seq: 0, msg });
@@ -357,6 +360,15 @@ export class FakeHost {
         if (JSON.stringify(next) !== JSON.stringify(conv)) this.#setConversation(next);
         await this.#send(link, { t: "done", qid });
         return this.push();
+      }
+      case "unschedule": {
+        const msg = this.messages.get(message.msg_id);
+        if (msg === undefined || msg.state !== "queued") {
+          const why = msg === undefined ? "there is no such text" : "that text is no longer waiting: it is being sent or was sent";
+          return this.#answer(link, { t: "error", code: "bad_message", message: why, ref: `${message.qid}` });
+        }
+        await this.#send(link, { t: "done", qid: message.qid });
+        return this.setState(msg.id, "failed", "Cancelled before it was sent.");
       }
       case "conv_delete": {
         if (!this.conversations.has(message.conv)) {
