@@ -1,8 +1,9 @@
 """Desktop notifications in headless Chromium against a real ``textport demo``, with two
 tabs of one browser open: the permission is asked only after a click on "Turn on
 notifications"; a reply from Ana notifies once (one tab notifies, not both), not while a
-visible tab shows her conversation, not once she is muted or blocked (the host's
-database checked); a click on the notification opens her thread.
+visible tab shows her conversation, without her words once previews are off, not once
+she is muted or blocked (the host's database checked); a click on the notification
+opens her thread.
 
 Headless Chromium shows no notification on the screen, so an init script wraps
 ``window.Notification`` (the real one still runs) to note each ``new Notification`` and
@@ -79,6 +80,18 @@ def _send(page: Page) -> str:
     return f"Got it: “{text}”"
 
 
+def _send_and_leave(page: Page) -> str:
+    """Text Ana from her open thread and leave it at once, by keys (Enter, then Ctrl+Alt+N
+    for a new conversation: no click to wait for, so well before her reply 1.5 s later)."""
+    text = f"notify {secrets.token_hex(4)}"
+    message = page.get_by_role("textbox", name="Message")
+    message.fill(text)
+    message.press("Enter")
+    page.keyboard.press("Control+Alt+n")
+    expect(page.get_by_role("region", name="New conversation")).to_be_visible()
+    return f"Got it: “{text}”"
+
+
 def _replied(tabs: list[Page], reply: str) -> None:
     """The reply is in the list of every tab (so every tab has seen its event)."""
     for tab in tabs:
@@ -123,8 +136,7 @@ def test_a_reply_notifies_once_and_a_click_opens_its_thread(tmp_path: Path) -> N
         assert _notes(tabs) == []
 
         # Looking elsewhere: one notification, in one of the two tabs.
-        reply = _send(first)
-        open_conversation(first, "Priya")
+        reply = _send_and_leave(first)
         _replied(tabs, reply)
         first.wait_for_timeout(500)
         notes = _notes(tabs)
@@ -138,16 +150,27 @@ def test_a_reply_notifies_once_and_a_click_opens_its_thread(tmp_path: Path) -> N
             timeout=WAIT
         )
 
+        # Previews off (in this browser's settings): the words are not in the notification.
+        open_conversation(second, "Priya")  # it may still show Ana, opened by the click
+        first.get_by_role("button", name="Notification settings").click()
+        settings = first.get_by_role("dialog", name="Notification settings")
+        settings.get_by_role("checkbox", name="Show the text in notifications").uncheck()
+        settings.get_by_role("button", name="Close").click()
+        expect(settings).to_have_count(0)
+        open_conversation(first, CONTACTS[ANA])
+        reply = _send_and_leave(first)
+        _replied(tabs, reply)
+        first.wait_for_timeout(500)
+        assert [(title, body) for _, title, body in _notes(tabs)][1:] == [("Ana", "New text")]
+
         # Muted: no notification.
         _choose(first, "Mute")
         _wait_flags(demo.data, (1, 0))
         open_conversation(first, CONTACTS[ANA])
-        reply = _send(first)
-        open_conversation(first, "Priya")
-        open_conversation(second, "Priya")  # it may still show Ana, opened by the click
+        reply = _send_and_leave(first)
         _replied(tabs, reply)
         first.wait_for_timeout(500)
-        assert len(_notes(tabs)) == 1
+        assert len(_notes(tabs)) == 2
 
         # Blocked: no notification either (its texts are kept, in the blocked folder).
         _choose(first, "Unmute")
@@ -157,18 +180,11 @@ def test_a_reply_notifies_once_and_a_click_opens_its_thread(tmp_path: Path) -> N
         first.get_by_role("list", name="Blocked conversations").get_by_role(
             "listitem", name=re.compile(r"^Ana,")
         ).get_by_role("button").first.click()
-        reply = _send(first)
-        first.get_by_role("group", name="Folders").get_by_role("button", name="Inbox").click()
-        expect(
-            first.get_by_role("list", name="Conversations").get_by_role(
-                "listitem", name=re.compile(r"^Priya,")
-            )
-        ).to_be_visible()
-        first.get_by_role("group", name="Folders").get_by_role("button", name="Blocked").click()
+        reply = _send_and_leave(first)
         expect(
             first.get_by_role("list", name="Blocked conversations").get_by_role(
                 "listitem", name=re.compile(re.escape(reply))
             )
         ).to_have_count(1, timeout=WAIT)
         first.wait_for_timeout(500)
-        assert len(_notes(tabs)) == 1
+        assert len(_notes(tabs)) == 2
