@@ -9,6 +9,7 @@ import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 
 import { countSegments, segmentLabel } from "../client/segments";
 import { MAX_BODY_CHARS } from "../protocol/messages";
+import { Dialog } from "./ConversationMenu";
 import { EmojiPicker } from "./EmojiPicker";
 
 /** Where a conversation's draft is kept. */
@@ -24,9 +25,56 @@ function hasFiles(data: DataTransfer | null): boolean {
   return data !== null && (data.files.length > 0 || [...data.items].some((item) => item.kind === "file"));
 }
 
+/** The `datetime-local` value (local time, to the minute) of `ms`. */
+export function localInput(ms: number): string {
+  const d = new Date(ms);
+  const pad = (n: number): string => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** Pick when to send: a `datetime-local` box ("Send at"), Schedule or Cancel. */
+function ScheduleDialog(props: { onSchedule(at: number): void; onCancel(): void }) {
+  const { onSchedule, onCancel } = props;
+  const [value, setValue] = useState(() => localInput(Date.now() + 60 * 60_000));
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <Dialog title="Schedule send" onCancel={onCancel}>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          const at = new Date(value).getTime();
+          if (Number.isNaN(at)) setError("Pick a date and time.");
+          else if (at > Date.now() + 365 * 86_400_000) setError("A text can be scheduled at most a year ahead.");
+          else onSchedule(at);
+        }}
+      >
+        <label for="schedule-at">Send at</label>
+        <input
+          id="schedule-at"
+          type="datetime-local"
+          step={1}
+          data-autofocus
+          value={value}
+          aria-describedby="schedule-hint"
+          onInput={(event) => {
+            setValue(event.currentTarget.value);
+            setError(null);
+          }}
+        />
+        <p id="schedule-hint" class="muted">Your phone keeps it and sends it then; you can cancel it until then.</p>
+        {error !== null && <p class="error" role="alert">{error}</p>}
+        <div class="dialog-buttons">
+          <button type="button" onClick={onCancel}>Cancel</button>
+          <button type="submit" class="primary">Schedule</button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
 export interface ComposerProps {
-  /** Send the text; resolve true when it was taken (the box is then cleared). */
-  onSend(body: string): Promise<boolean>;
+  /** Send the text (`at`: scheduled for then); resolve true when it was taken (the box is then cleared). */
+  onSend(body: string, at?: number): Promise<boolean>;
   /** The host's limit on parts per text, when known. */
   maxParts: number | null;
   autoFocus?: boolean;
@@ -41,6 +89,7 @@ export function Composer({ onSend, maxParts, autoFocus = false, textareaRef, dra
   const [body, setBody] = useState("");
   const [busy, setBusy] = useState(false);
   const [note, setNote] = useState<string | null>(null);
+  const [scheduling, setScheduling] = useState(false);
   const own = useRef<HTMLTextAreaElement | null>(null);
   const ref = textareaRef ?? own;
   /** Where to put the caret after the next render (an emoji was inserted). */
@@ -107,13 +156,13 @@ export function Composer({ onSend, maxParts, autoFocus = false, textareaRef, dra
   const overParts = maxParts !== null && count.parts > maxParts;
   const empty = body.trim() === "";
 
-  const submit = async (): Promise<void> => {
+  const submit = async (at?: number): Promise<void> => {
     // Read the box itself: a key may arrive before the last input has re-rendered.
     const text = ref.current?.value ?? body;
     if (text.trim() === "" || [...text].length > MAX_BODY_CHARS || busy) return;
     setBusy(true);
     try {
-      if (await onSend(text)) {
+      if (await (at === undefined ? onSend(text) : onSend(text, at))) {
         setBody("");
         draft?.save("");
         setNote(null);
@@ -126,6 +175,7 @@ export function Composer({ onSend, maxParts, autoFocus = false, textareaRef, dra
   };
 
   return (
+    <>
     <form
       class="composer"
       onSubmit={(e) => {
@@ -161,6 +211,16 @@ export function Composer({ onSend, maxParts, autoFocus = false, textareaRef, dra
             }
           }}
         />
+        <button
+          type="button"
+          class="schedule"
+          aria-label="Schedule send"
+          title="Schedule send"
+          disabled={empty || tooLong || busy}
+          onClick={() => setScheduling(true)}
+        >
+          ⏰
+        </button>
         <button type="submit" disabled={empty || tooLong || busy}>Send</button>
       </div>
       <div class="counter" title={count.encoding === "UCS-2"
@@ -174,5 +234,15 @@ export function Composer({ onSend, maxParts, autoFocus = false, textareaRef, dra
         )}
       </div>
     </form>
+    {scheduling && (
+      <ScheduleDialog
+        onCancel={() => setScheduling(false)}
+        onSchedule={(at) => {
+          setScheduling(false);
+          void submit(at);
+        }}
+      />
+    )}
+    </>
   );
 }

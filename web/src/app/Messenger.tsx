@@ -208,10 +208,10 @@ function NewConversation(props: {
       <Composer
         maxParts={maxParts}
         textareaRef={message}
-        onSend={async (body) => {
+        onSend={async (body, at) => {
           const number = check();
           if (number === null) return false;
-          await client.send([number], body);
+          await client.send([number], body, at ?? null);
           onOpen(target(number));
           return true;
         }}

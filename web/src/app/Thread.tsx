@@ -44,11 +44,11 @@ interface Bubble {
   readonly partial: string | null;
 }
 
-function bubbles(messages: readonly MessageRecord[], outbox: readonly OutboxEntry[]): Bubble[] {
+function bubbles(messages: readonly MessageRecord[], outbox: readonly OutboxEntry[], now: number): Bubble[] {
   const host: Bubble[] = messages.map((m) => ({
     key: `m${m.id}`, msgId: m.id, dir: m.dir, sender: m.dir === "in" && m.peers.length > 1 && m.sender !== "" ? m.sender : null,
     subject: m.subject, body: m.body, atts: m.atts, at: m.at,
-    status: m.dir === "out" ? messageStatus(m) : null, cmid: m.cmid, local: false,
+    status: m.dir === "out" ? messageStatus(m, now) : null, cmid: m.cmid, local: false,
     partial: partialText(m.parts, m.missing),
   }));
   const local: Bubble[] = outbox.map((e) => ({
@@ -75,6 +75,8 @@ function MessageItem(
 ) {
   const { bubble, now, client, version, hit, deliveryReports, senderNames, reactions = [], onResend } = props;
   const status = bubble.status;
+  /** Why the host did not cancel this scheduled text (it was already being sent). */
+  const [refused, setRefused] = useState<string | null>(null);
   const who = (from: string): string => (from === "" ? "you" : senderNames.get(from) ?? from);
   return (
     <li class={`bubble ${bubble.dir}${hit ? " hit" : ""}`} data-msg={bubble.msgId ?? undefined}>
@@ -100,11 +102,27 @@ function MessageItem(
               class="status-text"
               title={status.status === "sent" && !deliveryReports ? NO_DELIVERY_REPORTS : undefined}
             >
-              {statusText(status)}
+              {status.scheduledFor !== undefined ? `scheduled for ${fullTime(status.scheduledFor)}` : statusText(status)}
             </span>
           </span>
         )}
       </p>
+      {status?.scheduledFor !== undefined && bubble.msgId !== null && (
+        <p class="actions">
+          <button
+            type="button"
+            class="link"
+            aria-label={`Cancel the text scheduled for ${fullTime(status.scheduledFor)}`}
+            onClick={() => {
+              setRefused(null);
+              client.unschedule(bubble.msgId!).catch((err: unknown) => setRefused(err instanceof Error ? err.message : String(err)));
+            }}
+          >
+            Cancel
+          </button>
+          {refused !== null && <span class="error" role="alert"> Not cancelled: {refused}</span>}
+        </p>
+      )}
       {bubble.local && status?.status === "failed" && bubble.cmid !== null && (
         <p class="actions">
           <button type="button" class="link" onClick={() => void client.retry(bubble.cmid!)}>Retry</button>
@@ -150,7 +168,7 @@ export function Thread(props: ThreadProps) {
   const segment = thread?.segment ?? null;
   // Texts waiting in the outbox belong below the newest messages, not below a search hit's.
   const newest = segment === null || segment.high === null;
-  const all = bubbles(thread?.messages ?? [], newest ? outbox : []);
+  const all = bubbles(thread?.messages ?? [], newest ? outbox : [], now);
   // iPhone tapbacks ("Loved “…”") show on the message they quote, not as texts of their own.
   const folded = foldTapbacks(all, (b) => b.body, (b) => (b.dir === "out" ? "" : b.sender ?? to.join(",")));
   const items = all.filter((_, i) => !folded.hidden.has(i));
@@ -253,8 +271,8 @@ export function Thread(props: ThreadProps) {
         textareaRef={box}
         mms={client.state.caps?.mms ?? false}
         draft={to.length === 0 ? undefined : { load: () => client.store.draft(to), save: (body) => void client.store.saveDraft(to, body) }}
-        onSend={async (body) => {
-          await client.send(to, body);
+        onSend={async (body, at) => {
+          await client.send(to, body, at ?? null);
           return true;
         }}
       />
