@@ -68,7 +68,7 @@ def _new_conversation(page: Page, number: str, body: str) -> None:
     page.get_by_role("button", name="New conversation").click()
     page.get_by_label("Phone number").fill(number)
     _box(page).fill(body)
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
 
 
 @pytest.fixture
@@ -103,7 +103,7 @@ def test_a_draft_is_kept_per_conversation_across_switching_and_a_reload(
     expect(_box(page)).to_have_value("and one for Bo")
 
     # Sending it clears the draft: it does not come back after the next reload.
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     expect(_box(page)).to_have_value("")
     _wait_rows(demo.data, "SELECT id FROM messages WHERE body = 'and one for Bo'", 1)
     page.reload()
@@ -158,7 +158,7 @@ def test_a_picture_shows_a_note_and_loses_no_text(demo: Demo, page: Page, how: s
     expect(_box(page)).to_have_value(text)
     assert page.url == url
     # The text still goes, as a text.
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     rows = _wait_rows(demo.data, "SELECT kind FROM messages WHERE body = ?", 1, text)
     assert rows == [("sms",)]
     deadline = time.monotonic() + WAIT / 1000

@@ -136,7 +136,7 @@ def test_block_keeps_texts_hidden_and_never_unread(demo: Demo, page: Page) -> No
     open_conversation(page, CONTACTS[ANA])
     text = f"e2e {secrets.token_hex(4)}"
     page.get_by_role("textbox", name="Message").fill(text)
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     _choose(page, CONTACTS[ANA], "Block")
     expect(_item(page, CONTACTS[ANA])).to_have_count(0, timeout=WAIT)
     expect(page.get_by_role("region", name=re.compile("^Conversation with"))).to_have_count(0)

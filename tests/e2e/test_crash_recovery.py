@@ -76,7 +76,7 @@ def _bubble(page: Page, body: str) -> Locator:
 def _send(page: Page, body: str) -> None:
     """Type and send, then wait for the bubble, as a person would before the next text."""
     page.get_by_role("textbox", name="Message").fill(body)
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     expect(_bubble(page, body)).to_be_visible(timeout=10_000)
 
 

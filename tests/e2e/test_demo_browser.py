@@ -34,7 +34,7 @@ def test_pair_by_link_see_history_send_and_get_a_reply(tmp_path: Path) -> None:
             conversations.get_by_role("listitem").filter(has_text="Ana").first.click()
             marker = "e2e marker 7f3a"
             page.get_by_role("textbox", name="Message").fill(marker)
-            page.get_by_role("button", name="Send").click()
+            page.get_by_role("button", name="Send", exact=True).click()
             thread = page.get_by_role("list", name="Messages")
             mine = thread.get_by_text(marker, exact=True)
             expect(mine).to_be_visible()
@@ -51,7 +51,7 @@ def test_pair_by_link_see_history_send_and_get_a_reply(tmp_path: Path) -> None:
             page.get_by_role("button", name="New conversation").click()
             page.get_by_label("Phone number").fill("+1 555 010 2")
             page.get_by_role("textbox", name="Message").fill("hello?")
-            page.get_by_role("button", name="Send").click()
+            page.get_by_role("button", name="Send", exact=True).click()
             expect(thread.get_by_text("carrier refused this number", exact=False)).to_be_visible(
                 timeout=15_000
             )

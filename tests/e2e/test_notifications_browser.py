@@ -76,7 +76,7 @@ def _send(page: Page) -> str:
     """Text Ana from her open thread; returns the reply she will send 1.5 s later."""
     text = f"notify {secrets.token_hex(4)}"
     page.get_by_role("textbox", name="Message").fill(text)
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     return f"Got it: “{text}”"
 
 

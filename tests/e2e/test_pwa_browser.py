@@ -102,7 +102,7 @@ def test_phone_width_list_then_thread(tmp_path: Path) -> None:
         expect(message).to_be_visible()
         box = message.bounding_box()
         assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
-        send = page.get_by_role("button", name="Send")
+        send = page.get_by_role("button", name="Send", exact=True)
         box = send.bounding_box()
         assert box is not None and box["x"] + box["width"] <= 390
         assert page.evaluate("document.documentElement.scrollWidth") <= 390

@@ -489,7 +489,7 @@ def _use_the_client(page: Page, link: str, marker: str, second: str) -> None:
 
     conversations.get_by_role("listitem").filter(has_text="Ana").first.click()
     page.get_by_role("textbox", name="Message").fill(marker)
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     thread = page.get_by_role("list", name="Messages")
     expect(thread.get_by_text(marker, exact=True)).to_be_visible(timeout=UI_TIMEOUT)
     expect(thread.get_by_text("delivered").last).to_be_visible(timeout=UI_TIMEOUT)
@@ -498,7 +498,7 @@ def _use_the_client(page: Page, link: str, marker: str, second: str) -> None:
     page.get_by_role("button", name="New conversation").click()
     page.get_by_label("Phone number").fill(NEW_NUMBER_TYPED)
     page.get_by_role("textbox", name="Message").fill(second)
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
     expect(thread.get_by_text(second, exact=True)).to_be_visible(timeout=UI_TIMEOUT)
     expect(thread.get_by_text("delivered").last).to_be_visible(timeout=UI_TIMEOUT)
 

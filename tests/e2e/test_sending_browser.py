@@ -40,7 +40,7 @@ def status_of(page: Page, body: str) -> Recording:
 
 def send(page: Page, body: str) -> None:
     page.get_by_role("textbox", name="Message").fill(body)
-    page.get_by_role("button", name="Send").click()
+    page.get_by_role("button", name="Send", exact=True).click()
 
 
 def test_a_texts_status_moves_on_in_order(tmp_path: Path) -> None:
@@ -87,7 +87,7 @@ def test_an_invalid_number_is_refused_and_nothing_is_sent(tmp_path: Path) -> Non
         number.fill(international)
         expect(alert).to_have_count(0)
         status = status_of(page, text)
-        page.get_by_role("button", name="Send").click()
+        page.get_by_role("button", name="Send", exact=True).click()
         status.wait_for("delivered")
         new = submitted(demo.data)[len(before) :]
         assert [(t["to"], t["body"]) for t in new] == [([international.replace(" ", "")], text)]

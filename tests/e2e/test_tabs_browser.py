@@ -26,7 +26,7 @@ def _text_ana(sender: Page, tabs: list[Page]) -> None:
     """Text Ana from ``sender``; her answer shows in every tab."""
     text = f"e2e tabs {secrets.token_hex(4)}"
     sender.get_by_role("textbox", name="Message").fill(text)
-    sender.get_by_role("button", name="Send").click()
+    sender.get_by_role("button", name="Send", exact=True).click()
     for tab in tabs:
         thread = tab.get_by_role("list", name="Messages")
         expect(thread.get_by_text(text, exact=True)).to_have_count(1, timeout=WAIT)

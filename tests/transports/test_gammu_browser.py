@@ -71,7 +71,7 @@ def test_dummy_phone_to_browser_and_back(tmp_path: Path) -> None:
             expect(thread.get_by_text(LONG.strip())).to_be_visible(timeout=WAIT)
 
             page.get_by_role("textbox", name="Message").fill(REPLY)
-            page.get_by_role("button", name="Send").click()
+            page.get_by_role("button", name="Send", exact=True).click()
             expect(thread.get_by_text(REPLY.strip())).to_be_visible(timeout=WAIT)
             deadline = time.monotonic() + WAIT / 1000
             while len(phone.sent_parts()) < len(gsm.segment(REPLY).parts):

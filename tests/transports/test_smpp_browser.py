@@ -82,7 +82,7 @@ def test_smpp_network_to_browser_and_back(tmp_path: Path, jasmin: JasminStack) -
                 f"//li[contains(@class, 'bubble')][p[@class='body'][text()='{REPLY}']]"
                 "//*[@class='status-text']",
             )
-            page.get_by_role("button", name="Send").click()
+            page.get_by_role("button", name="Send", exact=True).click()
             status.wait_for("delivered")
             assert status.values()[-1] == "delivered"
     finally:
