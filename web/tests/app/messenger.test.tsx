@@ -149,11 +149,12 @@ describe("messenger", () => {
     press(byLabel("Message")!, "Enter");
     await until(() => w.host.received.some((m) => m.t === "send"), 2000, "send");
     const sent = await until(() => [...w.host.messages.values()].find((m) => m.body === "See you"));
+    await until(async () => (await w.store.outbox()).length === 0, 3000, "the host's copy replaces the local one");
     await w.host.setState(sent.id, "sent");
     const status = await until(() => {
       const el = byLabel("Messages")?.querySelector<HTMLElement>(".bubble.out .status-text");
       return el?.textContent === "sent" ? el : null;
-    });
+    }, 3000, "sent");
     expect(status.title).toBe("Sent. This phone's SMS source cannot tell whether it was delivered.");
   });
 
