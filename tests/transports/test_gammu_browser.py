@@ -43,7 +43,8 @@ def test_dummy_phone_to_browser_and_back(tmp_path: Path) -> None:
         [
             sys.executable,
             "-m",
-            "tests.transports.gammu_demo",
+            "tests.transports.transport_demo",
+            "gammu",
             str(tmp_path / "data"),
             str(port),
             str(config),
