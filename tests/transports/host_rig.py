@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -32,3 +33,15 @@ async def until(check: Callable[[], bool], what: str) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+def wait_for(
+    check: Callable[[], object], failure: str, process: subprocess.Popen[bytes] | None = None
+) -> None:
+    """Poll ``check`` until it holds; fail with ``failure`` after TIMEOUT, or at once if
+    ``process`` (a host) exits meanwhile."""
+    deadline = time.monotonic() + TIMEOUT
+    while not check():
+        assert time.monotonic() < deadline, failure
+        assert process is None or process.poll() is None, f"the host exited: {failure}"
+        time.sleep(0.05)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.transports.dummy import DummyPhone
-from tests.transports.host_rig import NO_RELAY, TEXTPORT, TIMEOUT, stored, until
+from tests.transports.host_rig import NO_RELAY, TEXTPORT, TIMEOUT, stored, until, wait_for
 from textport.host.daemon import Host, HostSettings
 from textport.store.db import connect
 from textport.store.store import Store
@@ -137,11 +137,7 @@ def test_sigkill_between_claim_and_submit_leaves_unknown_and_sends_nothing_again
 
     first = start(STALL_AFTER_SEND=str(marker))
     try:
-        deadline = time.monotonic() + TIMEOUT
-        while not marker.exists():
-            assert time.monotonic() < deadline, "the host never submitted"
-            assert first.poll() is None, "the host exited"
-            time.sleep(0.05)
+        wait_for(marker.exists, "the host never submitted", first)
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     finally:
@@ -153,10 +149,10 @@ def test_sigkill_between_claim_and_submit_leaves_unknown_and_sends_nothing_again
 
     second = start()
     try:
-        deadline = time.monotonic() + TIMEOUT
-        while stored(data, f"id = {msg_id}")[0]["state"] == "sending":
-            assert time.monotonic() < deadline, "the host never recovered the text"
-            time.sleep(0.05)
+        wait_for(
+            lambda: stored(data, f"id = {msg_id}")[0]["state"] != "sending",
+            "the host never recovered the text",
+        )
         time.sleep(0.5)  # time enough for a wrong resend
     finally:
         second.send_signal(signal.SIGTERM)

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests.peers.modemmanager import ModemManagerRig
-from tests.transports.host_rig import NO_RELAY, TEXTPORT, TIMEOUT, stored, until
+from tests.transports.host_rig import NO_RELAY, TEXTPORT, TIMEOUT, stored, until, wait_for
 from tests.transports.virtual_modem import VirtualModem
 from textport.host.daemon import Host, HostSettings
 from textport.store.db import connect
@@ -167,10 +167,10 @@ def test_sigkill_between_claim_and_submit_leaves_unknown_and_sends_nothing_again
 
     second = start()
     try:
-        deadline = time.monotonic() + TIMEOUT
-        while stored(data, f"id = {msg_id}")[0]["state"] == "sending":
-            assert time.monotonic() < deadline, "the host never recovered the text"
-            time.sleep(0.05)
+        wait_for(
+            lambda: stored(data, f"id = {msg_id}")[0]["state"] != "sending",
+            "the host never recovered the text",
+        )
         time.sleep(1.0)  # time enough for a wrong resend
     finally:
         second.send_signal(signal.SIGTERM)

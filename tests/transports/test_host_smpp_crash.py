@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from tests.peers.jasmin import SmscSimulator
-from tests.transports.host_rig import NO_RELAY, TEXTPORT, TIMEOUT, stored
+from tests.transports.host_rig import NO_RELAY, TEXTPORT, stored, wait_for
 from textport.store.db import connect
 from textport.store.store import Store
 
@@ -72,15 +72,8 @@ def test_sigkill_between_claim_and_submit_leaves_unknown_and_submits_nothing_aga
 
     first = start(STALL_AFTER_SUBMIT=str(marker))
     try:
-        deadline = time.monotonic() + TIMEOUT
-        while not marker.exists():
-            assert time.monotonic() < deadline, "the host never submitted"
-            assert first.poll() is None, "the host exited"
-            time.sleep(0.05)
-        deadline = time.monotonic() + TIMEOUT
-        while not smsc.submits():
-            assert time.monotonic() < deadline, "the SMSC never took the submit_sm"
-            time.sleep(0.05)
+        wait_for(marker.exists, "the host never submitted", first)
+        wait_for(smsc.submits, "the SMSC never took the submit_sm")
         first.send_signal(signal.SIGKILL)
         first.wait(10)
     finally:
@@ -92,14 +85,11 @@ def test_sigkill_between_claim_and_submit_leaves_unknown_and_submits_nothing_aga
 
     second = start()
     try:
-        deadline = time.monotonic() + TIMEOUT
-        while stored(data, f"id = {msg_id}")[0]["state"] == "sending":
-            assert time.monotonic() < deadline, "the host never recovered the text"
-            time.sleep(0.05)
-        deadline = time.monotonic() + TIMEOUT
-        while "transceiver" not in smsc.binds():
-            assert time.monotonic() < deadline, "the second host never bound"
-            time.sleep(0.05)
+        wait_for(
+            lambda: stored(data, f"id = {msg_id}")[0]["state"] != "sending",
+            "the host never recovered the text",
+        )
+        wait_for(lambda: "transceiver" in smsc.binds(), "the second host never bound")
         time.sleep(0.5)  # time enough for a wrong resend
     finally:
         second.send_signal(signal.SIGTERM)

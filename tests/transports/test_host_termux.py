@@ -17,7 +17,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from tests.transports.host_rig import NO_RELAY, TEXTPORT, TIMEOUT, stored, until
+from tests.transports.host_rig import NO_RELAY, TEXTPORT, TIMEOUT, stored, until, wait_for
 from tests.transports.termux_phone import FakePhone
 from textport.host.daemon import Host, HostSettings
 from textport.store.db import connect
@@ -136,11 +136,11 @@ def test_sigkill_between_claim_and_submit_leaves_unknown_and_sends_nothing_again
     first = start()
     stalled: int | None = None
     try:
-        deadline = time.monotonic() + TIMEOUT
-        while not marker.exists() or not marker.read_text():
-            assert time.monotonic() < deadline, "the host never submitted"
-            assert first.poll() is None, "the host exited"
-            time.sleep(0.05)
+        wait_for(
+            lambda: marker.exists() and marker.read_text(),
+            "the host never submitted",
+            first,
+        )
         stalled = int(marker.read_text())
         first.send_signal(signal.SIGKILL)
         first.wait(10)
@@ -155,10 +155,10 @@ def test_sigkill_between_claim_and_submit_leaves_unknown_and_sends_nothing_again
 
     second = start()
     try:
-        deadline = time.monotonic() + TIMEOUT
-        while stored(data, f"id = {msg_id}")[0]["state"] == "sending":
-            assert time.monotonic() < deadline, "the host never recovered the text"
-            time.sleep(0.05)
+        wait_for(
+            lambda: stored(data, f"id = {msg_id}")[0]["state"] != "sending",
+            "the host never recovered the text",
+        )
         time.sleep(0.5)  # time enough for a wrong resend
     finally:
         second.send_signal(signal.SIGTERM)
