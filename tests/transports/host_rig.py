@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -45,3 +46,28 @@ def wait_for(
         assert time.monotonic() < deadline, failure
         assert process is None or process.poll() is None, f"the host exited: {failure}"
         time.sleep(0.05)
+
+
+def recovered(
+    second: subprocess.Popen[bytes],
+    data: Path,
+    msg_id: int,
+    *,
+    ready: Callable[[], object] = lambda: True,
+    settle: float = 0.5,
+) -> sqlite3.Row:
+    """Run the restarted host ``second`` until it has settled the text ``msg_id`` that the
+    killed one had claimed (and ``ready`` holds), then ``settle`` seconds more, time
+    enough for a wrong resend; stop it, and return the text's row."""
+    try:
+        wait_for(
+            lambda: stored(data, f"id = {msg_id}")[0]["state"] != "sending",
+            "the host never recovered the text",
+        )
+        wait_for(ready, "the restarted host never got ready")
+        time.sleep(settle)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(10)
+    (row,) = stored(data, f"id = {msg_id}")
+    return row

@@ -22,7 +22,14 @@ from typing import Any
 import pytest
 
 from tests.peers.modemmanager import ModemManagerRig
-from tests.transports.host_rig import NO_RELAY, TEXTPORT, TIMEOUT, stored, until, wait_for
+from tests.transports.host_rig import (
+    NO_RELAY,
+    TEXTPORT,
+    TIMEOUT,
+    recovered,
+    stored,
+    until,
+)
 from tests.transports.virtual_modem import VirtualModem
 from textport.host.daemon import Host, HostSettings
 from textport.store.db import connect
@@ -165,17 +172,7 @@ def test_sigkill_between_claim_and_submit_leaves_unknown_and_sends_nothing_again
     (row,) = stored(data, f"id = {msg_id}")
     assert row["state"] == "sending", "claimed, never confirmed"
 
-    second = start()
-    try:
-        wait_for(
-            lambda: stored(data, f"id = {msg_id}")[0]["state"] != "sending",
-            "the host never recovered the text",
-        )
-        time.sleep(1.0)  # time enough for a wrong resend
-    finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(10)
-    (row,) = stored(data, f"id = {msg_id}")
+    row = recovered(start(), data, msg_id, settle=1.0)
     assert row["state"] == "unknown"
     assert "may or may not have gone out" in row["reason"]
     assert len(modem.sent) == 1, "the second run sent nothing"

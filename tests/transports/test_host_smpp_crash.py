@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from tests.peers.jasmin import SmscSimulator
-from tests.transports.host_rig import NO_RELAY, TEXTPORT, stored, wait_for
+from tests.transports.host_rig import NO_RELAY, TEXTPORT, recovered, stored, wait_for
 from textport.store.db import connect
 from textport.store.store import Store
 
@@ -83,18 +83,7 @@ def test_sigkill_between_claim_and_submit_leaves_unknown_and_submits_nothing_aga
     (row,) = stored(data, f"id = {msg_id}")
     assert row["state"] == "sending", "claimed, never confirmed"
 
-    second = start()
-    try:
-        wait_for(
-            lambda: stored(data, f"id = {msg_id}")[0]["state"] != "sending",
-            "the host never recovered the text",
-        )
-        wait_for(lambda: "transceiver" in smsc.binds(), "the second host never bound")
-        time.sleep(0.5)  # time enough for a wrong resend
-    finally:
-        second.send_signal(signal.SIGTERM)
-        second.wait(10)
-    (row,) = stored(data, f"id = {msg_id}")
+    row = recovered(start(), data, msg_id, ready=lambda: "transceiver" in smsc.binds())
     assert row["state"] == "unknown"
     assert "may or may not have gone out" in row["reason"]
     assert len(smsc.submits()) == 1, "the second run submitted nothing"
