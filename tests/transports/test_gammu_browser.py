@@ -7,11 +7,6 @@ process with an embedded relay, the web client, libGammu.
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,6 +15,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.browser import WAIT, chromium, open_conversation
 from tests.e2e.demo import free_port
+from tests.transports import transport_demo
 from tests.transports.dummy import DummyPhone
 from textport.transports import gsm
 
@@ -39,29 +35,10 @@ def test_dummy_phone_to_browser_and_back(tmp_path: Path) -> None:
         f'log_file = "{phone.log}"\npoll_interval = 0.2\n'
     )
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.transports.transport_demo",
-            "gammu",
-            str(tmp_path / "data"),
-            str(port),
-            str(config),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        match = re.match(r"^Open: (\S+)$", line.strip())
-        assert match, f"no Open: link, got {line!r}"
+    with transport_demo.running("gammu", tmp_path / "data", port, config) as link:
         with chromium() as browser:
             page = browser.new_context().new_page()
-            page.goto(match.group(1))
+            page.goto(link)
             expect(page.get_by_text("No conversations yet.")).to_be_visible(timeout=WAIT)
             # Paired, nothing stored: now the texts arrive, live.
             phone.inject(BO, "Hi, it's Bo")
@@ -87,8 +64,3 @@ def test_dummy_phone_to_browser_and_back(tmp_path: Path) -> None:
         assert n > 1
         assert [(h.number, h.total) for h in headers if h] == [(i, n) for i in range(1, n + 1)]
         assert phone.stored() == []
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(10)
-        if process.stdout is not None:
-            process.stdout.close()

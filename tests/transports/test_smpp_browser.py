@@ -8,11 +8,6 @@ and a host process with the SMPP transport, an embedded relay and the web client
 
 from __future__ import annotations
 
-import os
-import re
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,6 +16,7 @@ from playwright.sync_api import expect
 from tests.e2e.browser import WAIT, Recording, chromium, open_conversation
 from tests.e2e.demo import free_port
 from tests.peers.jasmin import JasminStack
+from tests.transports import transport_demo
 from tests.transports.test_host_smpp import texts_sent
 
 pytestmark = pytest.mark.browser
@@ -44,52 +40,30 @@ def test_smpp_network_to_browser_and_back(tmp_path: Path, jasmin: JasminStack) -
     )
     taken = len(smsc.submits())
     port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.transports.transport_demo",
-            "smpp",
-            str(tmp_path / "data"),
-            str(port),
-            str(config),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    try:
-        assert process.stdout is not None
-        line = process.stdout.readline()
-        match = re.match(r"^Open: (\S+)$", line.strip())
-        assert match, f"no Open: link, got {line!r}"
-        with chromium() as browser:
-            page = browser.new_context().new_page()
-            page.goto(match.group(1))
-            expect(page.get_by_text("No conversations yet.")).to_be_visible(timeout=WAIT)
-            # Paired, nothing stored: now the network delivers, live.
-            smsc.send_mo(BO, "Hi, it's Bo")
-            smsc.send_mo(BO, LONG, coding="ucs2")
-            open_conversation(page, BO)
-            thread = page.get_by_role("list", name="Messages")
-            expect(thread.get_by_text("Hi, it's Bo", exact=True)).to_be_visible(timeout=WAIT)
-            expect(thread.get_by_text(LONG.strip())).to_be_visible(timeout=WAIT)
+    with (
+        transport_demo.running("smpp", tmp_path / "data", port, config) as link,
+        chromium() as browser,
+    ):
+        page = browser.new_context().new_page()
+        page.goto(link)
+        expect(page.get_by_text("No conversations yet.")).to_be_visible(timeout=WAIT)
+        # Paired, nothing stored: now the network delivers, live.
+        smsc.send_mo(BO, "Hi, it's Bo")
+        smsc.send_mo(BO, LONG, coding="ucs2")
+        open_conversation(page, BO)
+        thread = page.get_by_role("list", name="Messages")
+        expect(thread.get_by_text("Hi, it's Bo", exact=True)).to_be_visible(timeout=WAIT)
+        expect(thread.get_by_text(LONG.strip())).to_be_visible(timeout=WAIT)
 
-            page.get_by_role("textbox", name="Message").fill(REPLY)
-            status = Recording(
-                page,
-                f"//li[contains(@class, 'bubble')][p[@class='body'][text()='{REPLY}']]"
-                "//*[@class='status-text']",
-            )
-            page.get_by_role("button", name="Send", exact=True).click()
-            status.wait_for("delivered")
-            assert status.values()[-1] == "delivered"
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(10)
-        if process.stdout is not None:
-            process.stdout.close()
+        page.get_by_role("textbox", name="Message").fill(REPLY)
+        status = Recording(
+            page,
+            f"//li[contains(@class, 'bubble')][p[@class='body'][text()='{REPLY}']]"
+            "//*[@class='status-text']",
+        )
+        page.get_by_role("button", name="Send", exact=True).click()
+        status.wait_for("delivered")
+        assert status.values()[-1] == "delivered"
     sent = smsc.submits()[taken:]
     assert texts_sent(sent) == [REPLY]
     assert len(sent) > 1

@@ -1,13 +1,19 @@
 """``textport demo`` with a real transport: host, embedded relay and web client on one
 port, the SMS source named on the command line and configured by a config file. For
-the browser tests: ``python -m tests.transports.transport_demo NAME DATA PORT CONFIG``.
-Prints ``Open: LINK``; stops on SIGTERM.
+the browser tests: :func:`running` starts ``python -m tests.transports.transport_demo
+NAME DATA PORT CONFIG``, which prints ``Open: LINK`` and stops on SIGTERM.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import re
+import signal
+import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from aiohttp import web
@@ -52,6 +58,29 @@ async def main(transport: str, data: Path, port: int, config_file: Path) -> None
     finally:
         await host.stop()
         await runner.cleanup()
+
+
+@contextlib.contextmanager
+def running(transport: str, data: Path, port: int, config_file: Path) -> Iterator[str]:
+    """Run the demo in a process of its own; yield the link that pairs a browser."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", __spec__.name, transport, str(data), str(port), str(config_file)],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        match = re.match(r"^Open: (\S+)$", line.strip())
+        assert match, f"no Open: link, got {line!r}"
+        yield match.group(1)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 if __name__ == "__main__":
