@@ -11,12 +11,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
 import { menuItems } from "../../src/app/ConversationMenu";
 import { App } from "../../src/app/App";
-import { Client } from "../../src/client/client";
-import { Tabs } from "../../src/client/tabs";
-import { generateKeyPair } from "../../src/protocol/keys";
-import { randomBytes } from "../../src/protocol/pairing";
 import { conversationRecord } from "../fakes/host";
-import { type World, pair, until, world } from "../fakes/setup";
+import { type World, pair, startClient, until, world } from "../fakes/setup";
 
 const ANA = "+15550100100";
 const BO = "+15550100200";
@@ -67,17 +63,7 @@ async function start(): Promise<void> {
   await w.store.savePairing(pairing);
   await w.host.receive(ANA, "from Ana", "Ana");
   await w.host.receive(BO, "from Bo");
-  const client = new Client({
-    store: w.store,
-    tabs: new Tabs({ channel: null, locks: null }),
-    socket: w.relay.factory,
-    now: () => Date.now(),
-    random: () => 0,
-    rng: randomBytes,
-    userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0",
-    generateKey: () => generateKeyPair(false),
-  });
-  await client.init();
+  const client = await startClient(w, { userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0" });
   render(<App client={client} relay={w.relay.url} socket={w.relay.factory} />, root);
   await until(() => items().length === 2, 3000, "the list");
 }

@@ -11,11 +11,8 @@ import { App } from "../../src/app/App";
 import { bannerText, filterConversations } from "../../src/app/Messenger";
 import { documentTitle } from "../../src/app/format";
 import { Client } from "../../src/client/client";
-import { Tabs } from "../../src/client/tabs";
-import { generateKeyPair } from "../../src/protocol/keys";
-import { randomBytes } from "../../src/protocol/pairing";
 import type { HostOptions } from "../fakes/host";
-import { type World, pair, until, world } from "../fakes/setup";
+import { type World, pair, startClient, until, world } from "../fakes/setup";
 
 const FLAGS = { pinned: false, archived: false, muted: false, blocked: false, names: [null] };
 
@@ -54,17 +51,7 @@ async function start(paired: boolean, hostOnline = true, options: HostOptions = 
     if (!hostOnline) w.host.disconnect();
     await w.store.savePairing(pairing);
   }
-  client = new Client({
-    store: w.store,
-    tabs: new Tabs({ channel: null, locks: null }),
-    socket: w.relay.factory,
-    now: () => Date.now(),
-    random: () => 0,
-    rng: randomBytes,
-    userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0",
-    generateKey: () => generateKeyPair(false),
-  });
-  await client.init();
+  client = await startClient(w, { userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0" });
   render(<App client={client} relay={w.relay.url} socket={w.relay.factory} />, root);
 }
 

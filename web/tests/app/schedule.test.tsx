@@ -12,11 +12,8 @@ import { App } from "../../src/app/App";
 import { localInput } from "../../src/app/Composer";
 import { fullTime } from "../../src/app/format";
 import { Client } from "../../src/client/client";
-import { Tabs } from "../../src/client/tabs";
-import { generateKeyPair } from "../../src/protocol/keys";
 import type { Send } from "../../src/protocol/messages";
-import { randomBytes } from "../../src/protocol/pairing";
-import { type World, pair, until, world } from "../fakes/setup";
+import { type World, pair, startClient, until, world } from "../fakes/setup";
 
 let root: HTMLElement;
 let w: World;
@@ -46,17 +43,7 @@ async function start(hostOnline = true): Promise<void> {
   await w.host.connect();
   if (!hostOnline) w.host.disconnect();
   await w.store.savePairing(pairing);
-  client = new Client({
-    store: w.store,
-    tabs: new Tabs({ channel: null, locks: null }),
-    socket: w.relay.factory,
-    now: () => Date.now(),
-    random: () => 0,
-    rng: randomBytes,
-    userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0",
-    generateKey: () => generateKeyPair(false),
-  });
-  await client.init();
+  client = await startClient(w, { userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0" });
   render(<App client={client} relay={w.relay.url} socket={w.relay.factory} />, root);
 }
 
