@@ -34,11 +34,19 @@ class Demo:
 
 
 @contextlib.contextmanager
-def running_demo(data: Path, port: int | None = None, config: Path | None = None) -> Iterator[Demo]:
+def running_demo(
+    data: Path,
+    port: int | None = None,
+    config: Path | None = None,
+    allow_origins: tuple[str, ...] = (),
+) -> Iterator[Demo]:
     """``textport demo`` on ``port`` (a free one by default), stopped with SIGTERM after;
-    ``config``: a TOML config file (its [host] table applies)."""
+    ``config``: a TOML config file (its [host] table applies); ``allow_origins``: other
+    pages its relay accepts browsers from."""
     port = port or free_port()
     options = ["--config", str(config)] if config is not None else []
+    for origin in allow_origins:
+        options += ["--allow-origin", origin]
     process = subprocess.Popen(
         [str(TEXTPORT), "demo", "--no-browser", "--port", str(port), "--data", str(data), *options],
         stdout=subprocess.PIPE,

@@ -309,7 +309,7 @@ class Stack:
         )
         front_app = web.Application()
         front_app.router.add_get("/v1", self.proxy.handle)
-        add_client_routes(front_app, self.proxy_url)
+        add_client_routes(front_app)
         for app, sock in ((relay_app, self._relay_sock), (front_app, self._front_sock)):
             runner = web.AppRunner(app, access_log=None, shutdown_timeout=5)
             await runner.setup()

@@ -47,7 +47,7 @@ async def main(transport: str, data: Path, port: int, config_file: Path) -> None
             allowed_origins=frozenset({origin}),
         )
     ).add_routes(app, "/v1")
-    add_client_routes(app, relay_url)
+    add_client_routes(app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()

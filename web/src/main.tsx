@@ -9,6 +9,7 @@ import { render } from "preact";
 import { App, Broken } from "./app/App";
 import { registerServiceWorker } from "./app/Install";
 import { Client } from "./client/client";
+import { Hosts, REGISTRY_KEY, slotNames } from "./client/hosts";
 import { relayFor } from "./client/pairing";
 import { browserSocket } from "./client/socket";
 import { cookieMarker } from "./client/session";
@@ -20,6 +21,33 @@ import "./app/styles.css";
 
 const PAIR_FRAGMENT = /^#textport-pair:/;
 
+/** One host slot's Client (hosts.ts): its own database, tab channel, lock and cookie. */
+async function openClient(id: string): Promise<Client> {
+  const names = slotNames(id);
+  const store = await Store.open(indexedDB, IDBKeyRange, names.db);
+  const client = new Client({
+    store,
+    tabs: Tabs.browser(names),
+    socket: browserSocket,
+    now: () => Date.now(),
+    random: Math.random,
+    rng: randomBytes,
+    userAgent: navigator.userAgent,
+    generateKey: () => generateKeyPair(false),
+    session: cookieMarker(document, names.cookie),
+    onLog: (message) => console.info(`textport: ${message}`),
+  });
+  await client.init();
+  return client;
+}
+
+function dropDatabase(name: string): Promise<void> {
+  return new Promise((resolve) => {
+    const req = indexedDB.deleteDatabase(name);
+    req.onsuccess = req.onerror = () => resolve();
+  });
+}
+
 async function main(root: HTMLElement): Promise<void> {
   // Take the pairing secret out of the URL before anything else.
   let fragment: string | null = null;
@@ -28,37 +56,42 @@ async function main(root: HTMLElement): Promise<void> {
     history.replaceState(null, "", location.pathname + location.search);
   }
   const relay = relayFor(location);
-  let client: Client;
+  const hosts = new Hosts({
+    registry: localStorage,
+    open: (id) => openClient(id),
+    drop: (id) => dropDatabase(slotNames(id).db),
+    rng: randomBytes,
+  });
   try {
-    const store = await Store.open();
-    client = new Client({
-      store,
-      tabs: Tabs.browser(),
-      socket: browserSocket,
-      now: () => Date.now(),
-      random: Math.random,
-      rng: randomBytes,
-      userAgent: navigator.userAgent,
-      generateKey: () => generateKeyPair(false),
-      session: cookieMarker(document),
-      onLog: (message) => console.info(`textport: ${message}`),
-    });
-    await client.init();
+    await hosts.init();
   } catch (err) {
     render(<Broken message={`${err instanceof Error ? err.message : String(err)}. Try another browser, or leave private browsing.`} />, root);
     return;
   }
   // Start using a pairing link first, so the first screen is the link's, not the QR code's.
-  const linking = fragment !== null ? client.pairWithLink(fragment, relay) : null;
-  render(<App client={client} relay={relay} socket={browserSocket} />, root);
+  // A browser already paired keeps that phone and pairs the link's as another.
+  let linking: Promise<void> | null = null;
+  if (fragment !== null) {
+    const client = hosts.active.client.state.phase === "paired" ? await hosts.add() : hosts.active.client;
+    linking = client.pairWithLink(fragment, relay);
+  }
+  render(<App hosts={hosts} relay={relay} socket={browserSocket} />, root);
   registerServiceWorker((message) => console.info(`textport: ${message}`));
-  const kick = (): void => client.kick();
+  const kick = (): void => {
+    for (const host of hosts.state.hosts) host.client.kick();
+  };
   addEventListener("online", kick);
   document.addEventListener("visibilitychange", () => {
     if (document.visibilityState === "visible") kick();
   });
-  client.subscribe((state) => {
-    if (state.phase === "paired") void navigator.storage?.persist?.().catch(() => false);
+  // Another tab added or removed a phone.
+  addEventListener("storage", (event) => {
+    if (event.key === REGISTRY_KEY) void hosts.sync();
+  });
+  hosts.subscribe((state) => {
+    if (state.hosts.some((host) => host.client.state.phase === "paired")) {
+      void navigator.storage?.persist?.().catch(() => false);
+    }
   });
   await linking;
 }

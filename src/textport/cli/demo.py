@@ -30,10 +30,21 @@ DEFAULT_PORT = 8750
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="A TOML config file; its [host] table applies (docs/transports.md).",
 )
+@click.option(
+    "--allow-origin",
+    multiple=True,
+    help="Another browser Origin its relay accepts, e.g. the page of another textport "
+    "this browser is paired with (repeatable).",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
 @run
 async def demo(
-    port: int, data: Path, no_browser: bool, config_file: Path | None, verbose: bool
+    port: int,
+    data: Path,
+    no_browser: bool,
+    config_file: Path | None,
+    allow_origin: tuple[str, ...],
+    verbose: bool,
 ) -> None:
     """Run everything on 127.0.0.1 with the simulated carrier and print a pairing link."""
     setup_logging(verbose)
@@ -54,10 +65,10 @@ async def demo(
     Relay(
         RelayConfig(
             host_credential_hashes=frozenset({derive.credential_hash(host.identity.credential)}),
-            allowed_origins=frozenset({origin}),
+            allowed_origins=frozenset({origin, *allow_origin}),
         )
     ).add_routes(app, "/v1")
-    add_client_routes(app, relay_url)
+    add_client_routes(app)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()

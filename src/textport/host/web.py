@@ -2,7 +2,7 @@
 
 The client is built by ``npm run build`` into ``src/textport/web/dist``. A relay you
 do not run must never serve it (it could take the keys), so the host serves it itself,
-from this package, with no third-party origin allowed.
+from this package, with no third-party origin allowed for its code.
 
 The client is also an installable app: ``manifest.webmanifest`` and ``sw.js``, the
 service worker that pins its code version (web/pwa/), are served at the root with
@@ -23,11 +23,14 @@ SERVICE_WORKER = "sw.js"
 MANIFEST = "manifest.webmanifest"
 
 
-def content_security_policy(relay_origin: str) -> str:
+def content_security_policy() -> str:
+    """Scripts, styles and images from this host only. WebSockets may go to any relay:
+    one browser can be paired with several hosts, each behind its own relay
+    (web/src/client/hosts.ts), and a relay only ever carries Noise ciphertext."""
     return "; ".join(
         (
             "default-src 'self'",
-            f"connect-src 'self' {relay_origin}",
+            "connect-src 'self' ws: wss:",
             "img-src 'self' data: blob:",
             "style-src 'self'",
             "script-src 'self'",
@@ -39,7 +42,7 @@ def content_security_policy(relay_origin: str) -> str:
     )
 
 
-def add_client_routes(app: web.Application, relay_origin: str, dist: Path = DIST) -> None:
+def add_client_routes(app: web.Application, dist: Path = DIST) -> None:
     """Serve the built client at ``/`` with security headers."""
     index = dist / "index.html"
     if not index.exists():
@@ -47,7 +50,7 @@ def add_client_routes(app: web.Application, relay_origin: str, dist: Path = DIST
             f"the web client is not built ({index} is missing): run scripts/setup, "
             "or `npm run build` in web/"
         )
-    policy = content_security_policy(relay_origin)
+    policy = content_security_policy()
 
     @web.middleware
     async def headers(

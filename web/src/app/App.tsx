@@ -1,28 +1,65 @@
-/** The top-level view: loading, pairing (QR / code, or a host link), or the messenger. */
+/**
+ * The top-level view: the phone on screen (hosts.ts) in its phase: loading,
+ * pairing (QR / code, or a host link), or the messenger, with the switcher
+ * between phones once there are two.
+ */
 
-import type { Client } from "../client/client";
+import type { Hosts, HostView } from "../client/hosts";
 import type { SocketFactory } from "../client/socket";
-import { useClientState } from "./hooks";
+import { useClientState, useHosts } from "./hooks";
 import { Messenger } from "./Messenger";
 import { LinkScreen, PairingScreen } from "./PairingScreen";
+import { Phones } from "./Phones";
 
 export interface AppProps {
-  client: Client;
+  hosts: Hosts;
   relay: string;
   socket: SocketFactory;
 }
 
-export function App({ client, relay, socket }: AppProps) {
+export function App({ hosts, relay, socket }: AppProps) {
+  const state = useHosts(hosts);
+  const host = state.hosts.find((h) => h.id === state.active) ?? state.hosts[0];
+  if (host === undefined) return <p class="loading" role="status">Loading…</p>;
+  // Keyed by slot: switching phones starts the view afresh (selection, drafts, scroll).
+  return <HostScreen key={host.id} hosts={hosts} all={state.hosts} host={host} relay={relay} socket={socket} />;
+}
+
+interface HostScreenProps extends AppProps {
+  all: readonly HostView[];
+  host: HostView;
+}
+
+function HostScreen({ hosts, all, host, relay, socket }: HostScreenProps) {
+  const { client } = host;
   const state = useClientState(client);
+  const phones = all.length > 1 ? <Phones hosts={hosts} all={all} active={host.id} /> : null;
   switch (state.phase) {
     case "loading":
       return <p class="loading" role="status">Loading…</p>;
     case "linking":
       return state.link !== null ? <LinkScreen client={client} link={state.link} /> : null;
     case "pairing":
-      return <PairingScreen client={client} relay={relay} socket={socket} unpairedFrom={state.unpairedFrom} />;
+      return (
+        <PairingScreen
+          client={client}
+          relay={relay}
+          socket={socket}
+          unpairedFrom={state.unpairedFrom}
+          phones={phones}
+          onCancel={hosts.removable(host.id) ? () => void hosts.remove(host.id) : null}
+        />
+      );
     case "paired":
-      return <Messenger client={client} state={state} />;
+      return (
+        <Messenger
+          client={client}
+          state={state}
+          phones={phones}
+          otherUnread={all.reduce((sum, other) => sum + (other.id === host.id ? 0 : other.unread), 0)}
+          onAddPhone={() => void hosts.add()}
+        />
+      );
   }
 }
 

@@ -249,7 +249,18 @@ function SidebarLists(props: {
   return <div class="lists" ref={scroller} onScroll={more}>{children}</div>;
 }
 
-export function Messenger({ client, state }: { client: Client; state: ClientState }) {
+export interface MessengerProps {
+  client: Client;
+  state: ClientState;
+  /** The switcher between phones (Phones.tsx), when this browser has several. */
+  phones?: ComponentChildren;
+  /** Unread texts at the other phones: the title and icon count them too. */
+  otherUnread?: number;
+  /** Pair this browser with another phone. */
+  onAddPhone?: () => void;
+}
+
+export function Messenger({ client, state, phones = null, otherUnread = 0, onAddPhone }: MessengerProps) {
   const [selection, setSelection] = useState<Selection>(null);
   const [query, setQuery] = useState("");
   const [view, setView] = useState<View>("inbox");
@@ -327,7 +338,7 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
     void client.markRead(current.id);
   }, [client, current?.id, current?.unread, visible]);
 
-  const unread = snapshot.unread;
+  const unread = snapshot.unread + otherUnread;
   useEffect(() => {
     document.title = documentTitle(unread);
   }, [unread]);
@@ -425,7 +436,7 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
         <nav class="sidebar" aria-label="Conversations panel">
           <header class="sidebar-header">
             <h1 class="app-title">textport</h1>
-            <p class="muted host-name">{state.pairing?.hostName}</p>
+            {phones ?? <p class="muted host-name">{state.pairing?.hostName}</p>}
             <button type="button" class="primary" onClick={() => setSelection({ kind: "new" })}>
               New conversation
             </button>
@@ -521,6 +532,7 @@ export function Messenger({ client, state }: { client: Client; state: ClientStat
           <footer class="sidebar-footer">
             <button type="button" class="link" onClick={() => setOverlay("notifications")}>Notification settings</button>
             <button type="button" class="link" aria-keyshortcuts="?" onClick={() => setOverlay("help")}>Keyboard shortcuts</button>
+            {onAddPhone !== undefined && <button type="button" class="link" onClick={onAddPhone}>Add a phone</button>}
           </footer>
         </nav>
         <div class="pane">

@@ -1,5 +1,6 @@
 /** Pairing: the QR code / text offer and the typed code, rotating; then the code to compare. */
 
+import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 
 import type { Client, LinkState } from "../client/client";
@@ -13,6 +14,10 @@ export interface PairingScreenProps {
   relay: string;
   socket: SocketFactory;
   unpairedFrom: string | null;
+  /** The switcher between phones (Phones.tsx), when this browser has several. */
+  phones?: ComponentChildren;
+  /** Adding another phone: give up and go back (hosts.ts removes the slot). */
+  onCancel?: (() => void) | null;
 }
 
 function Unpaired({ hostName }: { hostName: string }) {
@@ -54,6 +59,28 @@ function Confirm({ shown }: { shown: NonNullable<OffersState["shown"]> }) {
   );
 }
 
+/** Adding another phone: the link `textport pair --link` printed there (on that phone's own relay). */
+function PasteLink({ client }: { client: Client }) {
+  const [link, setLink] = useState("");
+  return (
+    <form
+      class="paste-link"
+      aria-label="Pair with a link"
+      onSubmit={(event) => {
+        event.preventDefault();
+        if (link.trim() !== "") void client.pairWithLink(link.trim(), "any");
+      }}
+    >
+      <label for="pairing-link">or, on the other phone, run <code>textport pair --link</code> and paste the link here:</label>
+      <div class="command">
+        <input id="pairing-link" type="url" autocomplete="off" spellcheck={false} value={link}
+          onInput={(event) => setLink(event.currentTarget.value)} />
+        <button type="submit">Pair</button>
+      </div>
+    </form>
+  );
+}
+
 /** "Remember this browser" (ticked) or pair for this browser session only (docs/protocol.md §9, Expiry). */
 function Remember({ client }: { client: Client }) {
   const [remember, setRemember] = useState(client.remember);
@@ -77,7 +104,7 @@ function Remember({ client }: { client: Client }) {
   );
 }
 
-export function PairingScreen({ client, relay, socket, unpairedFrom }: PairingScreenProps) {
+export function PairingScreen({ client, relay, socket, unpairedFrom, phones = null, onCancel = null }: PairingScreenProps) {
   const [state, setState] = useState<OffersState | null>(null);
   const offers = useRef<Offers | null>(null);
   const now = useNow(1000);
@@ -101,7 +128,8 @@ export function PairingScreen({ client, relay, socket, unpairedFrom }: PairingSc
 
   return (
     <main class="pairing" aria-labelledby="pairing-title">
-      <h1 id="pairing-title">Pair this browser with your phone</h1>
+      {phones}
+      <h1 id="pairing-title">{onCancel !== null ? "Pair this browser with another phone" : "Pair this browser with your phone"}</h1>
       {unpairedFrom !== null && <Unpaired hostName={unpairedFrom} />}
       {state?.relayDown && (
         <p class="banner warn" role="status">Can't reach the relay — retrying…</p>
@@ -122,6 +150,7 @@ export function PairingScreen({ client, relay, socket, unpairedFrom }: PairingSc
               <code>textport pair <strong class="typed-code" data-testid="pairing-code">{state?.code ?? ""}</strong></code>
             </p>
           </section>
+          {onCancel !== null && <PasteLink client={client} />}
           <Remember client={client} />
           <p class="muted" aria-live="off">New code in {seconds} s. The host asks you to confirm before anything is shared.</p>
         </div>
@@ -134,6 +163,13 @@ export function PairingScreen({ client, relay, socket, unpairedFrom }: PairingSc
           <p>{state.error}</p>
           <button type="button" onClick={() => offers.current?.restart()}>Try again</button>
         </div>
+      )}
+      {onCancel !== null && (
+        <p>
+          <button type="button" class="secondary" onClick={onCancel}>
+            {unpairedFrom !== null ? "Remove this phone" : "Cancel"}
+          </button>
+        </p>
       )}
     </main>
   );

@@ -3,6 +3,7 @@
 import { useEffect, useState } from "preact/hooks";
 
 import type { Client, ClientState } from "../client/client";
+import type { Hosts, HostsState } from "../client/hosts";
 import type { AttachmentCache, Snapshot } from "../client/storage";
 import type { Folder, Position } from "../protocol/messages";
 
@@ -12,6 +13,15 @@ export function useClientState(client: Client): ClientState {
     setState(client.state);
     return client.subscribe(setState);
   }, [client]);
+  return state;
+}
+
+export function useHosts(hosts: Hosts): HostsState {
+  const [state, setState] = useState(hosts.state);
+  useEffect(() => {
+    setState(hosts.state);
+    return hosts.subscribe(setState);
+  }, [hosts]);
   return state;
 }
 

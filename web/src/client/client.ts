@@ -370,13 +370,15 @@ export class Client {
   }
 
   /**
-   * The page was opened with a host's pairing link in its fragment. The caller
-   * has already removed the fragment from the address bar.
+   * The page was opened with a host's pairing link in its fragment (the caller
+   * has already removed it from the address bar): its relay must be this page's
+   * `relay`. Or the user pasted a link to add another phone (hosts.ts): "any",
+   * the link names that phone's own relay.
    */
-  async pairWithLink(fragment: string, relay: string): Promise<void> {
+  async pairWithLink(fragment: string, relay: string | "any"): Promise<void> {
     let offer: PairingOffer;
     try {
-      offer = PairingOffer.parse(fragment, { now: this.#deps.now() / 1000, allowedRelays: [relay] });
+      offer = PairingOffer.parse(fragment, { now: this.#deps.now() / 1000, allowedRelays: relay === "any" ? "any" : [relay] });
     } catch (err) {
       this.#set({ phase: "linking", link: { stage: "failed", code: null, error: pairingError(err, "link") } });
       return;
@@ -530,6 +532,13 @@ export class Client {
     this.#changed(true);
     if (this.#owner) this.#connection?.markRead(conv);
     else this.#deps.tabs.post({ type: "read", conv });
+  }
+
+  /** Stop for good, connection, tabs and cache: its host slot is being removed (hosts.ts). */
+  close(): void {
+    this.#disconnect();
+    this.#deps.tabs.close();
+    this.#deps.store.close();
   }
 
   /** Forget the pairing here (the host still lists this browser until revoked there). */

@@ -18,12 +18,15 @@ export interface SessionMarker {
   set(): void;
 }
 
-/** The marker as a session cookie of `doc` (it names nothing and authorises nothing). */
-export function cookieMarker(doc: { cookie: string }): SessionMarker {
+/**
+ * The marker as a session cookie of `doc` (it names nothing and authorises
+ * nothing); each host slot (hosts.ts) has its own cookie `name`.
+ */
+export function cookieMarker(doc: { cookie: string }, name = COOKIE): SessionMarker {
   return {
-    present: () => doc.cookie.split(";").some((part) => part.trim() === `${COOKIE}=1`),
+    present: () => doc.cookie.split(";").some((part) => part.trim() === `${name}=1`),
     set: () => {
-      doc.cookie = `${COOKIE}=1; path=/; SameSite=Strict`;
+      doc.cookie = `${name}=1; path=/; SameSite=Strict`;
     },
   };
 }

@@ -150,22 +150,27 @@ export function parseTabMessage(data: unknown): TabMessage | null {
 export class Tabs {
   readonly #channel: Channel | null;
   readonly #locks: Locks | null;
+  readonly #lock: string;
   readonly #listeners = new Set<(message: TabMessage) => void>();
 
-  constructor(options: { channel: Channel | null; locks: Locks | null }) {
+  constructor(options: { channel: Channel | null; locks: Locks | null; lock?: string }) {
     this.#channel = options.channel;
     this.#locks = options.locks;
+    this.#lock = options.lock ?? LOCK_NAME;
     this.#channel?.addEventListener("message", (event) => {
       const message = parseTabMessage(event.data);
       if (message !== null) for (const listener of this.#listeners) listener(message);
     });
   }
 
-  /** The browser's own: BroadcastChannel and Web Locks where they exist. */
-  static browser(): Tabs {
-    const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL_NAME) : null;
+  /**
+   * The browser's own: BroadcastChannel and Web Locks where they exist. Each
+   * host slot (hosts.ts) has its own channel and lock names.
+   */
+  static browser(names: { channel: string; lock: string } = { channel: CHANNEL_NAME, lock: LOCK_NAME }): Tabs {
+    const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(names.channel) : null;
     const locks = typeof navigator !== "undefined" && "locks" in navigator ? navigator.locks : null;
-    return new Tabs({ channel, locks });
+    return new Tabs({ channel, locks, lock: names.lock });
   }
 
   /** Tell the other tabs (never this one). */
@@ -190,7 +195,7 @@ export class Tabs {
     }
     let owned = false;
     this.#locks
-      .request(LOCK_NAME, () => {
+      .request(this.#lock, () => {
         owned = true;
         becomeOwner();
         return new Promise<never>(() => undefined); // held until the tab goes away

@@ -78,8 +78,10 @@ export class PairingOffer {
    * Parse and check an offer the user scanned, pasted or opened. Accepts the
    * bare URI or a link whose fragment holds it. Throws ProtocolError:
    * bad_pairing_code, version_mismatch, pairing_expired or relay_not_allowed.
+   * `allowedRelays` "any" is for a link the user pasted to add another phone,
+   * whose relay is that phone's own.
    */
-  static parse(text: string, options: { now: number; allowedRelays: Iterable<string> }): PairingOffer {
+  static parse(text: string, options: { now: number; allowedRelays: Iterable<string> | "any" }): PairingOffer {
     const { now } = options;
     text = pyStrip(text);
     if (codePointLength(text) > MAX_OFFER_LENGTH) {
@@ -129,7 +131,7 @@ export class PairingOffer {
     if (now > offer.expires) {
       throw new ProtocolError("the pairing code expired; show a new one", "pairing_expired");
     }
-    if (![...options.allowedRelays].includes(offer.relay)) {
+    if (options.allowedRelays !== "any" && ![...options.allowedRelays].includes(offer.relay)) {
       throw new ProtocolError(
         "the pairing code names a relay this host is not configured for", "relay_not_allowed");
     }

@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { menuItems } from "../../src/app/ConversationMenu";
 import { App } from "../../src/app/App";
 import { conversationRecord } from "../fakes/host";
-import { type World, pair, startClient, until, world } from "../fakes/setup";
+import { type World, oneHost, pair, startClient, until, world } from "../fakes/setup";
 
 const ANA = "+15550100100";
 const BO = "+15550100200";
@@ -64,7 +64,7 @@ async function start(): Promise<void> {
   await w.host.receive(ANA, "from Ana", "Ana");
   await w.host.receive(BO, "from Bo");
   const client = await startClient(w, { userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0" });
-  render(<App client={client} relay={w.relay.url} socket={w.relay.factory} />, root);
+  render(<App hosts={await oneHost(client)} relay={w.relay.url} socket={w.relay.factory} />, root);
   await until(() => items().length === 2, 3000, "the list");
 }
 

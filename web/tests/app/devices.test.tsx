@@ -18,7 +18,7 @@ import { Store } from "../../src/client/storage";
 import { Tabs } from "../../src/client/tabs";
 import { generateKeyPair } from "../../src/protocol/keys";
 import { newCode, randomBytes } from "../../src/protocol/pairing";
-import { type World, pair, until, world } from "../fakes/setup";
+import { type World, oneHost, pair, until, world } from "../fakes/setup";
 
 let root: HTMLElement;
 let w: World;
@@ -77,7 +77,7 @@ describe("the devices page", () => {
     await w.store.savePairing(pairing);
     const app = client();
     await app.init();
-    render(<App client={app} relay={w.relay.url} socket={w.relay.factory} />, root);
+    render(<App hosts={await oneHost(app)} relay={w.relay.url} socket={w.relay.factory} />, root);
     await until(() => app.state.status?.ready, 3000, "a synced session");
 
     button("Devices").click();
@@ -125,7 +125,7 @@ describe("the devices page", () => {
     w = await world();
     const app = client();
     await app.init();
-    render(<App client={app} relay={w.relay.url} socket={w.relay.factory} />, root);
+    render(<App hosts={await oneHost(app)} relay={w.relay.url} socket={w.relay.factory} />, root);
     const box = await until(() => root.querySelector<HTMLInputElement>("#remember-browser"), 3000, "the box");
     expect(root.querySelector("label[for=remember-browser]")?.textContent).toBe("Remember this browser");
     expect(box.checked).toBe(true);

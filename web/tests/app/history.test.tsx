@@ -15,7 +15,7 @@ import { Snippet } from "../../src/app/Search";
 import { formatSize, snippetParts } from "../../src/app/format";
 import type { Client } from "../../src/client/client";
 import type { HistoryMessage } from "../fakes/host";
-import { type World, pair, startClient, until, world } from "../fakes/setup";
+import { type World, oneHost, pair, startClient, until, world } from "../fakes/setup";
 
 let root: HTMLElement;
 let w: World;
@@ -84,7 +84,7 @@ async function start(seed: (w: World) => Promise<void>): Promise<void> {
   await w.host.connect();
   await seed(w);
   client = await startClient(w);
-  render(<App client={client} relay={w.relay.url} socket={w.relay.factory} />, root);
+  render(<App hosts={await oneHost(client)} relay={w.relay.url} socket={w.relay.factory} />, root);
 }
 
 async function open(title: string): Promise<void> {
@@ -308,7 +308,7 @@ describe("a reload", () => {
     w.host.disconnect(); // the phone is away: nothing will answer
 
     const again = await startClient(w);
-    render(<App client={again} relay={w.relay.url} socket={w.relay.factory} />, root);
+    render(<App hosts={await oneHost(again)} relay={w.relay.url} socket={w.relay.factory} />, root);
     await until(() => conversationItems().length === 2, 1000, "the list from the cache");
     // The thread this tab had open opens again, from the cache.
     await until(() => byLabel("Conversation with Ana") !== null && bodies().length === 10, 1000, "the thread");

@@ -12,7 +12,7 @@ import { bannerText, filterConversations } from "../../src/app/Messenger";
 import { documentTitle } from "../../src/app/format";
 import { Client } from "../../src/client/client";
 import type { HostOptions } from "../fakes/host";
-import { type World, pair, startClient, until, world } from "../fakes/setup";
+import { type World, oneHost, pair, startClient, until, world } from "../fakes/setup";
 
 const FLAGS = { pinned: false, archived: false, muted: false, blocked: false, names: [null] };
 
@@ -52,7 +52,7 @@ async function start(paired: boolean, hostOnline = true, options: HostOptions = 
     await w.store.savePairing(pairing);
   }
   client = await startClient(w, { userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0" });
-  render(<App client={client} relay={w.relay.url} socket={w.relay.factory} />, root);
+  render(<App hosts={await oneHost(client)} relay={w.relay.url} socket={w.relay.factory} />, root);
 }
 
 beforeEach(() => {

@@ -13,7 +13,7 @@ import { localInput } from "../../src/app/Composer";
 import { fullTime } from "../../src/app/format";
 import { Client } from "../../src/client/client";
 import type { Send } from "../../src/protocol/messages";
-import { type World, pair, startClient, until, world } from "../fakes/setup";
+import { type World, oneHost, pair, startClient, until, world } from "../fakes/setup";
 
 let root: HTMLElement;
 let w: World;
@@ -44,7 +44,7 @@ async function start(hostOnline = true): Promise<void> {
   if (!hostOnline) w.host.disconnect();
   await w.store.savePairing(pairing);
   client = await startClient(w, { userAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/140.0" });
-  render(<App client={client} relay={w.relay.url} socket={w.relay.factory} />, root);
+  render(<App hosts={await oneHost(client)} relay={w.relay.url} socket={w.relay.factory} />, root);
 }
 
 /** Open the dialog for `body`, pick `at` (to the minute) in "Send at", and press Schedule. */

@@ -4,6 +4,7 @@ import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
 
 import { Client, type ClientDeps } from "../../src/client/client";
 import { Connection, type ConnectionDeps, type ConnectionStatus } from "../../src/client/connection";
+import { Hosts } from "../../src/client/hosts";
 import { type PairingDeps, pairByCode } from "../../src/client/pairing";
 import { type Pairing, Store } from "../../src/client/storage";
 import { Tabs } from "../../src/client/tabs";
@@ -98,4 +99,17 @@ export async function startClient(w: World, extra: Partial<ClientDeps> = {}): Pr
   });
   await client.init();
   return client;
+}
+
+/** The one-phone browser of the app tests: `client` in the first slot of a Hosts (hosts.ts). */
+export async function oneHost(client: Client): Promise<Hosts> {
+  const saved = new Map<string, string>();
+  const hosts = new Hosts({
+    registry: { getItem: (key) => saved.get(key) ?? null, setItem: (key, value) => saved.set(key, value) },
+    open: () => Promise.resolve(client),
+    drop: () => Promise.resolve(),
+    rng: randomBytes,
+  });
+  await hosts.init();
+  return hosts;
 }
