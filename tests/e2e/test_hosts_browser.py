@@ -11,10 +11,11 @@ import secrets
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.browser import WAIT, chromium, conversations, open_conversation, open_paired
 from tests.e2e.demo import Demo, free_port, running_demo, submitted, textport
+from tests.e2e.test_notifications_browser import WATCH_NOTIFICATIONS
 from textport.transports.sim import ANA, BO, CONTACTS
 
 pytestmark = pytest.mark.browser
@@ -25,32 +26,26 @@ def send(page: Page, body: str) -> None:
     page.get_by_role("button", name="Send", exact=True).click()
 
 
-def delivered(page: Page, body: str) -> None:
+def gone_out(page: Page, body: str) -> None:
+    """The bubble says the carrier took the text (Bo's delivery reports come late)."""
     bubble = page.locator("li.bubble", has=page.locator("p.body", has_text=body))
-    expect(bubble.locator(".status-text")).to_have_text("delivered", timeout=WAIT)
+    status = bubble.locator(".status-text")
+    expect(status).to_have_text(re.compile("^(sent|delivered)$"), timeout=WAIT)
 
 
-def phones(page: Page) -> list[str]:
-    """The switcher's buttons, by accessible name."""
-    group = page.get_by_role("group", name="Phones")
-    return [button.get_attribute("aria-label") or "" for button in group.get_by_role("button").all()]
-
-
-def phone(page: Page, port: int) -> str:
-    """The switcher's name of the demo on ``port``: both demos have the same host name,
-    so each is told apart by its relay."""
-    names = [name for name in phones(page) if f"127.0.0.1:{port})" in name]
-    assert len(names) == 1, phones(page)
-    return names[0]
+def phone(page: Page, port: int, unread: bool = False) -> Locator:
+    """The switcher's button for the demo on ``port``: both demos have the same host name,
+    so the switcher tells them apart by their relay; ``unread``: named with a count."""
+    name = re.escape(f"127.0.0.1:{port})") + (r", \d+ unread$" if unread else "")
+    return page.get_by_role("group", name="Phones").get_by_role("button", name=re.compile(name))
 
 
 def add_phone(page: Page, second: Demo) -> None:
-    """"Add a phone", then paste the link ``textport pair --link`` printed on the second
+    """ "Add a phone", then paste the link ``textport pair --link`` printed on the second
     host (a link on that host's own relay)."""
     page.get_by_role("button", name="Add a phone").click()
-    expect(page.get_by_role("heading", name="Pair this browser with another phone")).to_be_visible(
-        timeout=WAIT
-    )
+    adding = page.get_by_role("heading", name="Pair this browser with another phone")
+    expect(adding).to_be_visible(timeout=WAIT)
     made = textport("pair", "--data", str(second.data), "--link")
     assert made.returncode == 0, made.stderr
     link = re.search(r"http://\S+#textport-pair:\S+", made.stdout)
@@ -76,24 +71,21 @@ def test_one_browser_texts_through_two_hosts(tmp_path: Path) -> None:
         add_phone(page, second)
         group = page.get_by_role("group", name="Phones")
         expect(group.get_by_role("button")).to_have_count(2, timeout=WAIT)
-        on_second = phone(page, second.port)
-        expect(group.get_by_role("button", name=on_second)).to_have_attribute("aria-pressed", "true")
+        expect(phone(page, second.port)).to_have_attribute("aria-pressed", "true")
 
         # Through the second phone: Ana answers every text, later.
         through_second = f"via second {secrets.token_hex(3)}"
         open_conversation(page, CONTACTS[ANA])
         send(page, through_second)
-        delivered(page, through_second)
+        gone_out(page, through_second)
 
         # Switch to the first phone and text Bo through it.
-        group.get_by_role("button", name=phone(page, first.port)).click()
-        expect(group.get_by_role("button", name=phone(page, first.port))).to_have_attribute(
-            "aria-pressed", "true"
-        )
+        phone(page, first.port).click()
+        expect(phone(page, first.port)).to_have_attribute("aria-pressed", "true")
         through_first = f"via first {secrets.token_hex(3)}"
         open_conversation(page, CONTACTS[BO])
         send(page, through_first)
-        expect(page.locator("li.bubble p.body", has_text=through_first)).to_be_visible(timeout=WAIT)
+        gone_out(page, through_first)
 
         # Each host sent its own text, once, and never the other's.
         assert [t["to"] for t in submitted(second.data) if t["body"] == through_second] == [[ANA]]
@@ -103,21 +95,20 @@ def test_one_browser_texts_through_two_hosts(tmp_path: Path) -> None:
 
         # Ana's answer reached the second phone while the first is on screen: its button
         # counts it, and so does the tab's title.
-        expect(group.get_by_role("button", name=re.compile(r"127\.0\.0\.1:%d\), \d+ unread$" % second.port))).to_be_visible(timeout=WAIT)
+        expect(phone(page, second.port, unread=True)).to_be_visible(timeout=WAIT)
         expect(page).to_have_title(re.compile(r"^\(\d+\) "), timeout=WAIT)
 
         # A reload keeps both phones, and the one on screen.
         page.reload()
         expect(conversations(page)).to_be_visible(timeout=WAIT)
         expect(group.get_by_role("button")).to_have_count(2, timeout=WAIT)
-        expect(group.get_by_role("button", name=re.compile(r"127\.0\.0\.1:%d\)$" % first.port))).to_have_attribute(
-            "aria-pressed", "true"
-        )
+        expect(phone(page, first.port)).to_have_attribute("aria-pressed", "true")
 
         # Back on the second phone, Ana's answer is there.
-        group.get_by_role("button", name=re.compile(r"127\.0\.0\.1:%d\)" % second.port)).click()
+        phone(page, second.port).click()
         open_conversation(page, CONTACTS[ANA])
-        expect(page.locator("li.bubble.in p.body", has_text=through_second)).to_be_visible(timeout=WAIT)
+        answer = page.locator("li.bubble.in p.body", has_text=through_second)
+        expect(answer).to_be_visible(timeout=WAIT)
 
 
 def test_adding_a_phone_can_be_cancelled(tmp_path: Path) -> None:
@@ -127,9 +118,8 @@ def test_adding_a_phone_can_be_cancelled(tmp_path: Path) -> None:
         page = browser.new_page()
         open_paired(page, first.link)
         page.get_by_role("button", name="Add a phone").click()
-        expect(page.get_by_role("heading", name="Pair this browser with another phone")).to_be_visible(
-            timeout=WAIT
-        )
+        adding = page.get_by_role("heading", name="Pair this browser with another phone")
+        expect(adding).to_be_visible(timeout=WAIT)
         page.get_by_role("button", name="Cancel").click()
         expect(conversations(page)).to_be_visible(timeout=WAIT)
         expect(page.get_by_role("group", name="Phones")).to_have_count(0)
@@ -138,3 +128,58 @@ def test_adding_a_phone_can_be_cancelled(tmp_path: Path) -> None:
         expect(page.get_by_role("group", name="Phones")).to_have_count(0)
         databases = page.evaluate("async () => (await indexedDB.databases()).map((d) => d.name)")
         assert databases == ["textport"], databases
+
+
+def test_the_phone_not_on_screen_notifies_and_keeps_its_open_conversation(
+    tmp_path: Path,
+) -> None:
+    """Ana answers the second phone while the first is on screen: a notification (the
+    page's ``Notification`` is watched as in test_notifications_browser.py), whose click
+    shows the second phone at her thread. Each phone reopens its own conversation: the
+    first phone's open conversation id means nothing at the second."""
+    first_port = free_port()
+    origin = f"http://127.0.0.1:{first_port}"
+    with (
+        running_demo(tmp_path / "first", port=first_port) as first,
+        running_demo(tmp_path / "second", allow_origins=(origin,)) as second,
+        chromium() as browser,
+    ):
+        context = browser.new_context()
+        context.add_init_script(WATCH_NOTIFICATIONS)
+        context.grant_permissions(["notifications"])  # as if allowed before
+        page = context.new_page()
+        open_paired(page, first.link)
+        add_phone(page, second)
+
+        # On the first phone, Bo's thread is open.
+        phone(page, first.port).click()
+        open_conversation(page, CONTACTS[BO])
+        expect(page.get_by_role("heading", name=CONTACTS[BO])).to_be_visible(timeout=WAIT)
+
+        # Text Ana from the second phone, and go back to the first before she answers.
+        phone(page, second.port).click()
+        expect(page.get_by_role("heading", name=CONTACTS[BO])).to_have_count(0)
+        open_conversation(page, CONTACTS[ANA])
+        text = f"ping {secrets.token_hex(3)}"
+        message = page.get_by_role("textbox", name="Message")
+        message.fill(text)
+        message.press("Enter")
+        phone(page, first.port).click()
+        # The first phone reopens its own conversation, Bo's.
+        expect(page.get_by_role("heading", name=CONTACTS[BO])).to_be_visible(timeout=WAIT)
+
+        reply = f"Got it: “{text}”"
+        page.wait_for_function(
+            "reply => window.__notes.some((n) => n.body.includes(reply))", arg=reply, timeout=WAIT
+        )
+        notes = page.evaluate("window.__notes.map(({title, body}) => ({title, body}))")
+        assert [n["title"] for n in notes if reply in n["body"]] == [CONTACTS[ANA]], notes
+
+        page.evaluate(
+            "reply => window.__notes.find((n) => n.body.includes(reply)).note"
+            ".dispatchEvent(new Event('click'))",
+            reply,
+        )
+        expect(phone(page, second.port)).to_have_attribute("aria-pressed", "true", timeout=WAIT)
+        expect(page.get_by_role("heading", name=CONTACTS[ANA])).to_be_visible(timeout=WAIT)
+        expect(page.locator("li.bubble.in p.body", has_text=text)).to_be_visible(timeout=WAIT)

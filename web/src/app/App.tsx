@@ -7,7 +7,8 @@
 import type { Hosts, HostView } from "../client/hosts";
 import type { SocketFactory } from "../client/socket";
 import { useClientState, useHosts } from "./hooks";
-import { Messenger } from "./Messenger";
+import { Messenger, remember } from "./Messenger";
+import { useNotifications } from "./Notifications";
 import { LinkScreen, PairingScreen } from "./PairingScreen";
 import { Phones } from "./Phones";
 
@@ -22,7 +23,23 @@ export function App({ hosts, relay, socket }: AppProps) {
   const host = state.hosts.find((h) => h.id === state.active) ?? state.hosts[0];
   if (host === undefined) return <p class="loading" role="status">Loading…</p>;
   // Keyed by slot: switching phones starts the view afresh (selection, drafts, scroll).
-  return <HostScreen key={host.id} hosts={hosts} all={state.hosts} host={host} relay={relay} socket={socket} />;
+  return (
+    <>
+      <HostScreen key={host.id} hosts={hosts} all={state.hosts} host={host} relay={relay} socket={socket} />
+      {state.hosts
+        .filter((other) => other.id !== host.id && other.client.state.phase === "paired")
+        .map((other) => <Background key={other.id} hosts={hosts} host={other} />)}
+    </>
+  );
+}
+
+/** A phone not on screen notifies too; a click shows that phone at that conversation. */
+function Background({ hosts, host }: { hosts: Hosts; host: HostView }) {
+  useNotifications(host.client, null, (conv) => {
+    remember(host.client.state.pairing?.room ?? "", conv);
+    hosts.select(host.id);
+  });
+  return null;
 }
 
 interface HostScreenProps extends AppProps {

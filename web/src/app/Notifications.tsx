@@ -33,7 +33,7 @@ export function useNotifications(client: Client, shown: number | null, onOpen: (
   const open = useRef(onOpen);
   open.current = onOpen;
   useEffect(() => {
-    const tabs = new Viewing();
+    const tabs = new Viewing(client.state.pairing?.room ?? "");
     viewing.current = tabs;
     const incoming = new IncomingTexts();
     const stop = client.onLive((events) => {

@@ -164,8 +164,10 @@ export class Viewing {
   readonly #channel: BroadcastChannel | null;
   #conv: number | null = null;
 
-  constructor() {
-    this.#channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(VIEWING_CHANNEL) : null;
+  /** `scope`: the phone (its room), so that one phone's conversation ids never mute another's. */
+  constructor(scope = "") {
+    const name = scope === "" ? VIEWING_CHANNEL : `${VIEWING_CHANNEL}:${scope}`;
+    this.#channel = typeof BroadcastChannel === "function" ? new BroadcastChannel(name) : null;
     this.#channel?.addEventListener("message", (event: MessageEvent) => {
       const data: unknown = event.data;
       if (typeof data !== "object" || data === null) return;
