@@ -119,7 +119,8 @@ export function ConversationMenu(props: { conv: ConversationRecord; title: strin
                 tabIndex={-1}
                 class={item.action.kind === "delete" ? "danger" : undefined}
                 onClick={() => {
-                  close(item.action.kind === "change");
+                  // Back on the button first: a dialog this opens gives the focus back there.
+                  close(true);
                   onAction(item.action);
                 }}
               >
@@ -131,6 +132,23 @@ export function ConversationMenu(props: { conv: ConversationRecord; title: strin
       )}
     </div>
   );
+}
+
+const FOCUSABLE = "button:not(:disabled), input:not(:disabled), textarea:not(:disabled), select:not(:disabled), a[href], [tabindex]:not([tabindex='-1'])";
+
+/** Keep Tab and Shift+Tab inside `box` (a modal dialog): from its last control to its first and back. */
+export function trapTab(event: KeyboardEvent, box: HTMLElement | null): void {
+  if (event.key !== "Tab" || box === null) return;
+  const focusable = [...box.querySelectorAll<HTMLElement>(FOCUSABLE)];
+  const first = focusable[0];
+  const last = focusable.at(-1);
+  if (event.shiftKey && (document.activeElement === first || document.activeElement === box)) {
+    event.preventDefault();
+    last?.focus();
+  } else if (!event.shiftKey && document.activeElement === last) {
+    event.preventDefault();
+    first?.focus();
+  }
 }
 
 /** A modal dialog: labelled by its heading, focus kept inside, Escape cancels. */
@@ -149,17 +167,7 @@ export function Dialog(props: { title: string; onCancel(): void; children: Compo
       onCancel();
       return;
     }
-    if (event.key !== "Tab") return;
-    const focusable = [...(box.current?.querySelectorAll<HTMLElement>("button, input") ?? [])];
-    const first = focusable[0];
-    const last = focusable.at(-1);
-    if (event.shiftKey && document.activeElement === first) {
-      event.preventDefault();
-      last?.focus();
-    } else if (!event.shiftKey && document.activeElement === last) {
-      event.preventDefault();
-      first?.focus();
-    }
+    trapTab(event, box.current);
   };
   return (
     <div class="scrim" onClick={(event) => event.target === event.currentTarget && onCancel()}>

@@ -153,6 +153,8 @@ function NewConversation(props: {
   const [error, setError] = useState<string | null>(null);
   const message = useRef<HTMLTextAreaElement | null>(null);
   const field = useRef<HTMLInputElement | null>(null);
+  // The cursor starts in "To" (autofocus works on a page's load only, not in a pane opened later).
+  useEffect(() => field.current?.focus(), []);
 
   const target = (number: string): Selection => {
     const existing = conversations.find((c) => samePeers(c.peers, [number]));
@@ -194,7 +196,6 @@ function NewConversation(props: {
           aria-invalid={error !== null ? "true" : undefined}
           placeholder="+1 555 010 0100"
           value={input}
-          autoFocus
           onInput={(e) => {
             setInput(e.currentTarget.value);
             if (error !== null) setError(null);
@@ -535,9 +536,9 @@ export function Messenger({ client, state, phones = null, otherUnread = 0, onAdd
             {onAddPhone !== undefined && <button type="button" class="link" onClick={onAddPhone}>Add a phone</button>}
           </footer>
         </nav>
-        <div class="pane">
+        <main class="pane">
           {pane ?? <p class="muted placeholder">Pick a conversation, or start a new one.</p>}
-        </div>
+        </main>
       </div>
       {overlay === "help" && <ShortcutsHelp onClose={() => setOverlay(null)} />}
       {overlay === "notifications" && <NotificationSettings onClose={() => setOverlay(null)} />}

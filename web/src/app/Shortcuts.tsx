@@ -1,12 +1,13 @@
 /**
  * Keyboard shortcuts in the paired view (the keys: keymap.ts), their help
  * overlay, and the native modal <dialog> both overlays use (focus kept inside,
- * Escape closes, focus back where it was).
+ * Tab included; Escape closes; focus back where it was).
  */
 
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 
+import { trapTab } from "./ConversationMenu";
 import { type Command, SHORTCUTS, commandFor, isTyping } from "./keymap";
 
 /** Call `run` for each shortcut pressed anywhere in the page (not while a dialog is open). */
@@ -53,6 +54,8 @@ export function ModalDialog(props: { title: string; onClose(): void; children: C
       class="modal"
       aria-labelledby={id.current}
       onClose={onClose}
+      // The page behind is inert, but Tab would still leave for the browser's own controls.
+      onKeyDown={(event) => trapTab(event, ref.current)}
       onClick={(event) => event.target === ref.current && ref.current?.close()}
     >
       <div class="modal-body">
