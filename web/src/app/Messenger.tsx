@@ -34,22 +34,26 @@ import { Thread } from "./Thread";
 
 /** How close to the end of the conversation list (px) asks for its next page. */
 const NEAR_END = 200;
-/** This tab's open conversation (sessionStorage), so a reload shows it again from the cache. */
+/**
+ * This tab's open conversation at each phone (sessionStorage, by the phone's
+ * room), so a reload, or coming back to that phone, shows it again from the cache.
+ */
 const OPEN_KEY = "textport:open";
 
-function remembered(): number | null {
+function remembered(room: string): number | null {
   try {
-    const id = Number(sessionStorage.getItem(OPEN_KEY) ?? "");
+    const id = Number(sessionStorage.getItem(`${OPEN_KEY}:${room}`) ?? "");
     return Number.isSafeInteger(id) && id > 0 ? id : null;
   } catch {
     return null; // storage refused (e.g. some private modes): nothing to restore
   }
 }
 
-function remember(conv: number | null): void {
+/** Open `conv` when this phone's messenger shows next (null: the list only). */
+export function remember(room: string, conv: number | null): void {
   try {
-    if (conv === null) sessionStorage.removeItem(OPEN_KEY);
-    else sessionStorage.setItem(OPEN_KEY, String(conv));
+    if (conv === null) sessionStorage.removeItem(`${OPEN_KEY}:${room}`);
+    else sessionStorage.setItem(`${OPEN_KEY}:${room}`, String(conv));
   } catch {
     // storage refused: a reload opens the list only
   }
@@ -300,7 +304,8 @@ export function Messenger({ client, state, phones = null, otherUnread = 0, onAdd
   };
 
   // After a reload, the conversation this tab had open opens again, from the cache.
-  const [restore] = useState(remembered);
+  const room = state.pairing?.room ?? "";
+  const [restore] = useState(() => remembered(room));
   const restored = useRef(false);
   useEffect(() => {
     if (restored.current || !snapshot.current) return;
@@ -308,11 +313,11 @@ export function Messenger({ client, state, phones = null, otherUnread = 0, onAdd
     if (restore !== null && selection === null && conversations.some((c) => c.id === restore)) {
       setSelection({ kind: "conv", id: restore, hit: null });
     } else {
-      remember(selectedConv);
+      remember(room, selectedConv);
     }
   }, [snapshot.current, conversations]);
   useEffect(() => {
-    if (restored.current) remember(selectedConv);
+    if (restored.current) remember(room, selectedConv);
   }, [selectedConv]);
 
   // A pending thread to a number becomes its conversation once the host has it.
