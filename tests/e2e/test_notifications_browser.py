@@ -188,3 +188,63 @@ def test_a_reply_notifies_once_and_a_click_opens_its_thread(tmp_path: Path) -> N
         ).to_have_count(1, timeout=WAIT)
         first.wait_for_timeout(500)
         assert len(_notes(tabs)) == 2
+
+
+ANDROID_LIKE = """(() => {
+  // Chrome on Android: the page may not construct a Notification; only a service worker
+  // may show one (ServiceWorkerRegistration.showNotification). The permission is real.
+  const Real = window.Notification;
+  window.Notification = class {
+    constructor() {
+      throw new TypeError("Failed to construct 'Notification': Illegal constructor. "
+        + "Use ServiceWorkerRegistration.showNotification() instead.");
+    }
+    static get permission() { return Real.permission; }
+    static requestPermission(...args) { return Real.requestPermission(...args); }
+  };
+})()"""
+
+WORKER_NOTES = """async () => {
+  const registration = await navigator.serviceWorker.getRegistration();
+  const notes = registration ? await registration.getNotifications() : [];
+  return notes.map((n) => ({ title: n.title, body: n.body }));
+}"""
+
+
+def test_where_only_a_service_worker_may_notify_it_does(tmp_path: Path) -> None:
+    """As on Android, where ``new Notification`` throws: the reply is shown by the
+    service worker (read back with the real ``getNotifications``), and its click, a
+    ``notificationclick`` dispatched in the worker (a headless browser has no screen to
+    click), brings the tab to Ana's thread."""
+    with running_demo(tmp_path / "data") as demo, chromium() as browser:
+        context = browser.new_context()
+        context.add_init_script(ANDROID_LIKE)
+        context.grant_permissions(["notifications"])
+        page = context.new_page()
+        open_paired(page, demo.link)
+        page.wait_for_function(
+            "async () => (await navigator.serviceWorker.ready).active !== null", timeout=WAIT
+        )
+        open_conversation(page, CONTACTS[ANA])
+        reply = _send_and_leave(page)
+        _replied([page], reply)
+        page.wait_for_function(
+            f"async () => ({WORKER_NOTES})().then((notes) => notes.length > 0)", timeout=WAIT
+        )
+        assert page.evaluate(WORKER_NOTES) == [{"title": "Ana", "body": reply}]
+
+        (worker,) = context.service_workers
+        worker.evaluate(
+            """async () => {
+              const [notification] = await self.registration.getNotifications();
+              self.dispatchEvent(new NotificationEvent("notificationclick", { notification }));
+            }"""
+        )
+        thread = page.get_by_role("region", name="Conversation with Ana")
+        expect(thread.get_by_role("list", name="Messages").get_by_text(reply)).to_be_visible(
+            timeout=WAIT
+        )
+        # The click closed it.
+        page.wait_for_function(
+            f"async () => ({WORKER_NOTES})().then((notes) => notes.length === 0)", timeout=WAIT
+        )

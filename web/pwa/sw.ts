@@ -11,6 +11,10 @@
  * It caches nothing else: no request to the relay (a WebSocket is never seen by
  * a service worker anyway), no attachment, no decrypted data (those are in
  * IndexedDB). Requests it does not know go to the network untouched.
+ *
+ * Where a page may not make notifications itself (Chrome on Android), the page
+ * has this worker show them (alerts.ts); a click focuses a textport tab and
+ * tells it which phone and conversation to open, or opens a new one.
  */
 
 declare const TEXTPORT_VERSION: string;
@@ -24,13 +28,26 @@ interface FetchEvent extends WaitUntil {
   readonly request: Request;
   respondWith(response: Promise<Response>): void;
 }
+interface NotificationClick extends WaitUntil {
+  readonly notification: { readonly data: unknown; close(): void };
+}
+interface WindowClient {
+  readonly url: string;
+  focus(): Promise<WindowClient>;
+  postMessage(message: unknown): void;
+}
 interface WorkerScope {
   readonly registration: { readonly scope: string };
-  readonly clients: { claim(): Promise<void> };
+  readonly clients: {
+    claim(): Promise<void>;
+    matchAll(options: { type: "window"; includeUncontrolled: boolean }): Promise<readonly WindowClient[]>;
+    openWindow(url: string): Promise<WindowClient | null>;
+  };
   skipWaiting(): Promise<void>;
   addEventListener(type: "install" | "activate", listener: (event: WaitUntil) => void): void;
   addEventListener(type: "fetch", listener: (event: FetchEvent) => void): void;
   addEventListener(type: "message", listener: (event: MessageEvent) => void): void;
+  addEventListener(type: "notificationclick", listener: (event: NotificationClick) => void): void;
 }
 
 const worker = self as unknown as WorkerScope;
@@ -80,4 +97,30 @@ worker.addEventListener("fetch", (event) => {
     const hit = await caches.match(cached, { cacheName: CACHE });
     return hit ?? fetch(request);
   })());
+});
+
+/** What alerts.ts put in a notification's data: which phone, which conversation. */
+function target(data: unknown): { scope: string; conv: number } | null {
+  const inner = typeof data === "object" && data !== null ? (data as Record<string, unknown>)["textport"] : null;
+  if (typeof inner !== "object" || inner === null) return null;
+  const { scope, conv } = inner as Record<string, unknown>;
+  return typeof scope === "string" && Number.isSafeInteger(conv) ? { scope, conv: conv as number } : null;
+}
+
+async function openFrom(data: unknown): Promise<void> {
+  const open = target(data);
+  const tabs = await worker.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const tab = tabs.find((client) => client.url.startsWith(scope.href));
+  if (tab === undefined) {
+    await worker.clients.openWindow(PAGE);
+    return;
+  }
+  // The tab is told what to open even where focusing it is refused.
+  if (open !== null) tab.postMessage({ type: "textport-open", ...open }); // alerts.ts WORKER_CLICK
+  await tab.focus().catch(() => undefined);
+}
+
+worker.addEventListener("notificationclick", (event) => {
+  event.notification.close();
+  event.waitUntil(openFrom(event.notification.data));
 });

@@ -16,6 +16,7 @@ import {
   askPermission,
   dismissPrompt,
   loadSettings,
+  onWorkerClick,
   permission,
   present,
   promptDismissed,
@@ -33,18 +34,22 @@ export function useNotifications(client: Client, shown: number | null, onOpen: (
   const open = useRef(onOpen);
   open.current = onOpen;
   useEffect(() => {
-    const tabs = new Viewing(client.state.pairing?.room ?? "");
+    const scope = client.state.pairing?.room ?? "";
+    const tabs = new Viewing(scope);
     viewing.current = tabs;
     const incoming = new IncomingTexts();
+    const opening = (conv: number): void => open.current(conv);
     const stop = client.onLive((events) => {
       for (const alert of incoming.events(events, (conv) => tabs.has(conv))) {
-        present(alert, loadSettings(), (conv) => open.current(conv));
+        present(alert, loadSettings(), opening, scope);
       }
     });
+    const stopClicks = onWorkerClick(scope, opening);
     const hide = (): void => tabs.show(null);
     addEventListener("pagehide", hide);
     return () => {
       stop();
+      stopClicks();
       removeEventListener("pagehide", hide);
       tabs.close();
       viewing.current = null;

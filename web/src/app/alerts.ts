@@ -113,22 +113,69 @@ export async function askPermission(): Promise<Permission> {
   }
 }
 
-/** Show `alert` (if permitted), and play the sound (if on); a click focuses the tab and calls `onOpen`. */
-export function present(alert: Alert, settings: NotifySettings, onOpen: (conv: number) => void): void {
+/**
+ * Show `alert` (if permitted), and play the sound (if on); a click focuses the
+ * tab and calls `onOpen`. `scope` names the phone (its room), so that two
+ * phones' conversations of the same id keep their own notifications.
+ *
+ * Where the page may not make notifications itself (Chrome on Android allows
+ * only a service worker's), the service worker shows it; its click comes back
+ * as a message from sw.ts, routed by `onWorkerClick`.
+ */
+export function present(alert: Alert, settings: NotifySettings, onOpen: (conv: number) => void, scope = ""): void {
   if (settings.sound) beep();
   if (permission() !== "granted") return;
-  const { title, body, tag } = alertContent(alert, settings.previews);
+  const content = alertContent(alert, settings.previews);
+  const { title, body } = content;
+  const tag = scope === "" ? content.tag : `${content.tag}@${scope}`;
   let notification: Notification;
   try {
     notification = new Notification(title, { body, tag, icon: "icon.svg" });
   } catch {
-    return; // e.g. Android Chrome allows only a service worker's notifications
+    void fromWorker(title, { body, tag, icon: "icon.svg", data: { textport: { scope, conv: alert.conv.id } } });
+    return;
   }
   notification.addEventListener("click", () => {
     window.focus();
     onOpen(alert.conv.id);
     notification.close();
   });
+}
+
+async function fromWorker(title: string, options: NotificationOptions): Promise<void> {
+  try {
+    const registration = await navigator.serviceWorker?.getRegistration();
+    await registration?.showNotification(title, options);
+  } catch {
+    // no service worker (or it refused): no notification
+  }
+}
+
+/** What sw.ts posts to the page when one of its notifications is clicked. */
+export const WORKER_CLICK = "textport-open";
+const openers = new Map<string, (conv: number) => void>();
+let listening = false;
+
+/** Route clicks on the service worker's notifications for phone `scope` to `open`; returns the undo. */
+export function onWorkerClick(scope: string, open: (conv: number) => void): () => void {
+  const worker = typeof navigator !== "undefined" ? navigator.serviceWorker : undefined;
+  if (!listening && worker !== undefined) {
+    listening = true;
+    worker.addEventListener("message", (event: MessageEvent) => {
+      const data: unknown = event.data;
+      if (typeof data !== "object" || data === null) return;
+      const message = data as Record<string, unknown>;
+      const conv = message["conv"];
+      if (message["type"] === WORKER_CLICK && typeof message["scope"] === "string" && Number.isSafeInteger(conv)) {
+        openers.get(message["scope"])?.(conv as number);
+      }
+    });
+    worker.startMessages();
+  }
+  openers.set(scope, open);
+  return () => {
+    if (openers.get(scope) === open) openers.delete(scope);
+  };
 }
 
 let audio: AudioContext | null = null;

@@ -4,7 +4,7 @@
  */
 
 import { IDBFactory, IDBKeyRange } from "fake-indexeddb";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 
 import { Client } from "../../src/client/client";
 import { IncomingTexts, Watching } from "../../src/client/notify";
@@ -12,7 +12,7 @@ import { Store } from "../../src/client/storage";
 import { type Locks, Tabs } from "../../src/client/tabs";
 import { generateKeyPair } from "../../src/protocol/keys";
 import { randomBytes } from "../../src/protocol/pairing";
-import { alertContent, loadSettings, saveSettings, type KeyValue } from "../../src/app/alerts";
+import { WORKER_CLICK, alertContent, loadSettings, onWorkerClick, present, saveSettings, type KeyValue } from "../../src/app/alerts";
 import type { ConversationRecord, MessageRecord, StoreEvent } from "../../src/protocol/messages";
 import { conversationRecord } from "../fakes/host";
 import { pair, until, world } from "../fakes/setup";
@@ -141,5 +141,61 @@ describe("through the client", () => {
     const alerts = new IncomingTexts().events(heard.owner, () => false);
     expect(alerts.map((a) => a.msg.body)).toEqual(["hello there"]);
     expect(heard.other).toEqual([]);
+  });
+});
+
+describe("notifications through the service worker (Chrome on Android)", () => {
+  const ana = conversationRecord({ id: 1, peers: ["+15550101"], names: ["Ana"] });
+  const worker = Object.assign(new EventTarget(), {
+    shown: [] as { title: string; options: NotificationOptions }[],
+    startMessages: () => undefined,
+    getRegistration() {
+      return Promise.resolve({
+        showNotification: (title: string, options: NotificationOptions) => {
+          worker.shown.push({ title, options });
+          return Promise.resolve();
+        },
+      });
+    },
+  });
+
+  it("has the service worker show what the page may not, with its phone and conversation", async () => {
+    vi.stubGlobal("navigator", { serviceWorker: worker });
+    vi.stubGlobal("Notification", class {
+      static permission = "granted";
+      constructor() {
+        throw new TypeError("Illegal constructor. Use ServiceWorkerRegistration.showNotification() instead.");
+      }
+    });
+    try {
+      present({ conv: ana, msg: msg({ id: 5, conv: 1 }) }, { previews: true, sound: false }, () => undefined, "roomA");
+      await until(() => worker.shown.length === 1, 1000, "the worker's notification");
+      expect(worker.shown[0]).toEqual({
+        title: "Ana",
+        options: { body: "Hi there", tag: "textport-conv-1@roomA", icon: "icon.svg", data: { textport: { scope: "roomA", conv: 1 } } },
+      });
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it("routes a click, as the worker posts it, to the phone it came from", () => {
+    vi.stubGlobal("navigator", { serviceWorker: worker });
+    try {
+      const opened: string[] = [];
+      const stopA = onWorkerClick("roomA", (conv) => opened.push(`A${conv}`));
+      onWorkerClick("roomB", (conv) => opened.push(`B${conv}`));
+      const post = (data: unknown): void => void worker.dispatchEvent(new MessageEvent("message", { data }));
+      post({ type: WORKER_CLICK, scope: "roomB", conv: 7 });
+      post({ type: WORKER_CLICK, scope: "roomA", conv: 3 });
+      post({ type: "something else", scope: "roomA", conv: 3 });
+      post({ type: WORKER_CLICK, scope: "roomA", conv: "3" });
+      post({ type: WORKER_CLICK, scope: "nobody", conv: 3 });
+      stopA();
+      post({ type: WORKER_CLICK, scope: "roomA", conv: 4 });
+      expect(opened).toEqual(["B7", "A3"]);
+    } finally {
+      vi.unstubAllGlobals();
+    }
   });
 });
