@@ -39,6 +39,7 @@ DEFAULT_PORT = 8750
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
 @run
 async def demo(
+    *,
     port: int,
     data: Path,
     no_browser: bool,
