@@ -2,7 +2,8 @@
 person does it (the options menu, the folder buttons, dialogs, keys), each effect
 checked in the host's database too: pin, mute, archive (and a reply bringing an archived
 conversation back), block (texts kept, hidden, never unread), mark unread (title and
-tab icon), rename a contact, delete after confirming."""
+tab icon), rename a contact or a group's members, delete after confirming, and the same
+menu in the open thread's header."""
 
 from __future__ import annotations
 
@@ -18,11 +19,12 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.browser import WAIT, chromium, conversations, open_conversation, open_paired
-from tests.e2e.demo import Demo, running_demo
+from tests.e2e.demo import Demo, running_demo, textport
 from textport.transports.sim import ANA, CONTACTS
 
 pytestmark = pytest.mark.browser
 
+SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "sms-backup-restore"
 PRIYA, MUM = "+15550112", "+15550110"
 """Two of the demo's seeded conversations (textport.transports.sim_history)."""
 
@@ -237,3 +239,43 @@ def test_mark_unread_rename_and_delete_after_confirming(demo: Demo, page: Page) 
     page.reload()
     expect(_item(page, "Mom")).to_be_visible(timeout=WAIT)
     expect(_item(page, "Priya")).to_have_count(0)
+
+
+def test_the_threads_own_menu_names_a_groups_members_and_archives(demo: Demo, page: Page) -> None:
+    """The open thread has the same options menu in its header. In a group (imported
+    from sms_and_mms.xml: Contact D and two unnamed numbers), "Edit names" names any
+    member; the host keeps each name; then "Archive" from the header closes the thread."""
+    imported = textport("import", "--data", str(demo.data), str(SAMPLES / "sms_and_mms.xml"))
+    assert imported.returncode == 0, imported.stderr
+    group = conversations(page).get_by_role("listitem", name=re.compile(r"\+15550000009"))
+    expect(group).to_be_visible(timeout=WAIT)
+    group.get_by_role("button").first.click()
+    thread = page.get_by_role("region", name=re.compile(r"^Conversation with "))
+    before = "Contact D, +15550000009, +15550000010"
+    expect(thread.get_by_role("heading", name=before)).to_be_visible(timeout=WAIT)
+
+    thread.get_by_role("button", name="Conversation options").click()
+    page.get_by_role("menuitem", name="Edit names", exact=True).click()
+    dialog = page.get_by_role("dialog", name="Edit names")
+    expect(dialog.get_by_role("textbox", name="Name for +15550000006")).to_have_value("Contact D")
+    expect(dialog.get_by_role("textbox", name="Name for +15550000006")).to_be_focused()
+    dialog.get_by_role("textbox", name="Name for +15550000009").fill("Carol")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_have_count(0)
+    expect(thread.get_by_role("heading", name="Contact D, Carol, +15550000010")).to_be_visible(
+        timeout=WAIT
+    )
+    _wait_db(demo.data, "SELECT name FROM contacts WHERE number = ?", ("Carol",), "+15550000009")
+    # Only the changed name was sent: the others are as they were.
+    assert _row(demo.data, "SELECT name FROM contacts WHERE number = ?", "+15550000006") == (
+        "Contact D",
+    )
+    assert _row(demo.data, "SELECT count(*) FROM contacts WHERE number = ?", "+15550000010") == (0,)
+
+    peers = "+15550000006,+15550000009,+15550000010"
+    thread.get_by_role("button", name="Conversation options").click()
+    page.get_by_role("menuitem", name="Archive", exact=True).click()
+    expect(thread).to_have_count(0, timeout=WAIT)
+    _wait_db(demo.data, "SELECT archived FROM conversations WHERE peers = ?", (1,), peers)
+    _view(page, "Archived")
+    expect(_item(page, "Contact D, Carol, +15550000010")).to_be_visible(timeout=WAIT)

@@ -1,8 +1,10 @@
 /**
  * A conversation's options: a menu button ("Conversation options") whose items
- * pin, archive, mute, block, mark (un)read, name the contact and delete, as
- * Google Messages offers them; and the two dialogs it opens (delete asks for
- * confirmation; "Edit name" names the number on the host). The menu follows
+ * pin, archive, mute, block, mark (un)read, name the contact (or a group's
+ * members) and delete, as Google Messages offers them; and the dialogs it
+ * opens (delete asks for confirmation; "Edit name" and "Edit names" name
+ * numbers on the host). It is beside each conversation in the list, and in
+ * the header of the open thread. The menu follows
  * the WAI-ARIA menu button pattern: arrow keys move, Escape closes and gives
  * focus back to the button.
  */
@@ -17,7 +19,9 @@ import type { ConversationRecord } from "../protocol/messages";
 export type MenuAction =
   | { readonly kind: "change"; readonly change: Change }
   | { readonly kind: "delete" }
-  | { readonly kind: "rename" };
+  | { readonly kind: "rename" }
+  /** A group's members, each by number. */
+  | { readonly kind: "names" };
 
 interface Item {
   readonly label: string;
@@ -41,18 +45,26 @@ export function menuItems(conv: ConversationRecord): Item[] {
       ? { label: "Mark as read", action: flags(conv.id, { unread: false }) }
       : { label: "Mark as unread", action: flags(conv.id, { unread: true }) });
   }
-  if (conv.peers.length === 1) items.push({ label: "Edit name", action: { kind: "rename" } });
+  items.push(conv.peers.length === 1
+    ? { label: "Edit name", action: { kind: "rename" } }
+    : { label: "Edit names", action: { kind: "names" } });
   items.push({ label: "Delete", action: { kind: "delete" } });
   return items;
 }
 
-export function ConversationMenu(props: { conv: ConversationRecord; title: string; onAction(action: MenuAction): void }) {
+/** `place`: where the menu is ("list" or "thread"), so that the two menus of one conversation have their own ids. */
+export function ConversationMenu(props: {
+  conv: ConversationRecord;
+  title: string;
+  place?: string;
+  onAction(action: MenuAction): void;
+}) {
   const { conv, title, onAction } = props;
   const [open, setOpen] = useState(false);
   const button = useRef<HTMLButtonElement | null>(null);
   const menu = useRef<HTMLUListElement | null>(null);
   const items = menuItems(conv);
-  const id = `conv-menu-${conv.id}`;
+  const id = `${props.place ?? "list"}-menu-${conv.id}`;
 
   const entries = (): HTMLButtonElement[] => [...(menu.current?.querySelectorAll<HTMLButtonElement>("[role=menuitem]") ?? [])];
   const close = (focus: boolean): void => {
@@ -220,6 +232,55 @@ export function NameDialog(props: { number: string; name: string | null; onSave(
           onInput={(event) => setValue(event.currentTarget.value)}
         />
         <p id="contact-name-hint" class="muted">Kept on the host, for every paired browser. Leave it empty to show the number.</p>
+        <div class="dialog-buttons">
+          <button type="button" onClick={onCancel}>Cancel</button>
+          <button type="submit" class="primary">Save</button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
+
+/** Name a group's members, each by number; only the names changed are saved (null: the number shows). */
+export function NamesDialog(props: {
+  peers: readonly string[];
+  names: readonly (string | null)[];
+  onSave(changes: readonly (readonly [string, string | null])[]): void;
+  onCancel(): void;
+}) {
+  const { peers, names, onSave, onCancel } = props;
+  const [values, setValues] = useState(() => peers.map((_, i) => names[i] ?? ""));
+  return (
+    <Dialog title="Edit names" onCancel={onCancel}>
+      <form
+        onSubmit={(event) => {
+          event.preventDefault();
+          const changes = peers.flatMap((number, i) => {
+            const name = values[i]!.trim() === "" ? null : values[i]!.trim();
+            return name === (names[i] ?? null) ? [] : [[number, name] as const];
+          });
+          onSave(changes);
+        }}
+      >
+        {peers.map((number, i) => (
+          <p key={number} class="member-name">
+            <label for={`member-name-${i}`}>Name for {number}</label>
+            <input
+              id={`member-name-${i}`}
+              type="text"
+              maxLength={128}
+              autoComplete="off"
+              aria-describedby="member-names-hint"
+              {...(i === 0 ? { "data-autofocus": true } : {})}
+              value={values[i]}
+              onInput={(event) => {
+                const value = event.currentTarget.value;
+                setValues((old) => old.map((v, j) => (j === i ? value : v)));
+              }}
+            />
+          </p>
+        ))}
+        <p id="member-names-hint" class="muted">Kept on the host, for every paired browser and every conversation with that number. Leave one empty to show the number.</p>
         <div class="dialog-buttons">
           <button type="button" onClick={onCancel}>Cancel</button>
           <button type="submit" class="primary">Save</button>

@@ -20,7 +20,7 @@ import type { Change, Flag } from "../client/pager";
 import { folderOf, type ListState } from "../client/storage";
 import type { ConversationRecord, Folder, Position } from "../protocol/messages";
 import { Composer } from "./Composer";
-import { ConversationMenu, DeleteDialog, type MenuAction, NameDialog } from "./ConversationMenu";
+import { ConversationMenu, DeleteDialog, type MenuAction, NameDialog, NamesDialog } from "./ConversationMenu";
 import { DeviceNotice, DevicesPage } from "./Devices";
 import { useFavicon } from "./favicon";
 import { conversationTitle, documentTitle, shortTime } from "./format";
@@ -270,7 +270,7 @@ export function Messenger({ client, state, phones = null, otherUnread = 0, onAdd
   const [query, setQuery] = useState("");
   const [view, setView] = useState<View>("inbox");
   const [notice, setNotice] = useState<string | null>(null);
-  const [dialog, setDialog] = useState<{ kind: "delete" | "rename"; conv: ConversationRecord } | null>(null);
+  const [dialog, setDialog] = useState<{ kind: "delete" | "rename" | "names"; conv: ConversationRecord } | null>(null);
   const selectedConv = selection?.kind === "conv" ? selection.id : null;
   const hit = selection?.kind === "conv" ? selection.hit : null;
   const snapshot = useSnapshot(client, selectedConv, hit, state.version, view);
@@ -421,6 +421,9 @@ export function Messenger({ client, state, phones = null, otherUnread = 0, onAdd
         to={peers}
         maxParts={maxParts}
         deliveryReports={deliveryReports}
+        menu={current !== null && (
+          <ConversationMenu conv={current} title={conversationTitle(current)} place="thread" onAction={(action) => act(current, action)} />
+        )}
         onBack={back}
       />
     );
@@ -567,6 +570,17 @@ export function Messenger({ client, state, phones = null, otherUnread = 0, onAdd
           onSave={(name) => {
             setDialog(null);
             change({ kind: "contact", number: dialog.conv.peers[0]!, name });
+          }}
+        />
+      )}
+      {dialog?.kind === "names" && (
+        <NamesDialog
+          peers={dialog.conv.peers}
+          names={dialog.conv.names}
+          onCancel={() => setDialog(null)}
+          onSave={(changes) => {
+            setDialog(null);
+            for (const [number, name] of changes) change({ kind: "contact", number, name });
           }}
         />
       )}

@@ -7,6 +7,7 @@
  * after it; a page added above keeps what is on screen in place.
  */
 
+import type { ComponentChildren } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 
 import type { Client } from "../client/client";
@@ -154,6 +155,8 @@ export interface ThreadProps {
   maxParts: number | null;
   /** The host's SMS source reports delivery: "sent" is not yet the last word. */
   deliveryReports: boolean;
+  /** The conversation's options menu (ConversationMenu), in the header. */
+  menu?: ComponentChildren;
   /** Contact names of a group's participants, by number. */
   senderNames?: ReadonlyMap<string, string>;
   onBack(): void;
@@ -240,6 +243,7 @@ export function Thread(props: ThreadProps) {
           <h2>{title}</h2>
           {subtitle !== null && <p class="muted">{subtitle}</p>}
         </div>
+        {props.menu}
       </header>
       <ol
         class="messages"
