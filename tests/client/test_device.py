@@ -42,7 +42,9 @@ def test_connect_names_this_device_and_the_host(tmp_path: Path) -> None:
             welcome = device.welcome
             assert welcome.device_id == derive.b64url(device.credentials.device_id)
             assert (welcome.host_name, welcome.seq) == ("Test host", rig.store.latest_seq())
-            assert welcome.caps == wire.Capabilities(delivery_reports=True, mms=False, max_parts=10)
+            assert welcome.caps == wire.Capabilities(
+                delivery_reports=True, mms=False, max_parts=10, text_ttl_ms=3_600_000
+            )
             await device.ping()
 
     run(scenario)

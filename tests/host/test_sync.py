@@ -22,7 +22,7 @@ from textport.store.attachments import AttachmentFiles
 from textport.store.backup.records import Attachment, HistoryMessage
 from textport.store.db import connect
 from textport.store.history import HistoryImport
-from textport.store.store import Device, Store
+from textport.store.store import CLOCK_SKEW_MS, Device, Store
 from textport.transports.base import Capabilities
 
 NOW = 1_790_000_000.0
@@ -112,7 +112,9 @@ def test_hello_is_answered_with_welcome_naming_the_device_caps_and_newest_seq(ri
         host_name="Test host",
         device_id=derive.b64url(DEVICE_ID),
         seq=rig.store.latest_seq(),
-        caps=wire.Capabilities(delivery_reports=True, mms=False, max_parts=7),
+        caps=wire.Capabilities(
+            delivery_reports=True, mms=False, max_parts=7, text_ttl_ms=3_600_000
+        ),
     )
     # Texts to two new conversations and a third to one of them: conv, msg, conv for each
     # new conversation (created, text, its new last message), msg and conv after that.
@@ -390,6 +392,57 @@ def test_a_duplicate_after_the_text_failed_gets_the_failed_ack(rig: Rig) -> None
     rig.store.finish(first.msg_id, "failed", "refused")
     rig.session.handle(wire.Send(cmid=CMID, to=[ANA], body="hi"))
     assert rig.one() == wire.Ack(cmid=CMID, msg_id=first.msg_id, state="failed", reason="refused")
+
+
+def test_a_send_that_arrives_past_its_lifetime_is_acked_failed_stored_and_never_queued(
+    rig: Rig,
+) -> None:
+    """The browser held it while the phone was away for longer than the host's text_ttl
+    (3600 s here): the host keeps it as failed, says why, and never sends it."""
+    seq = rig.go_live()
+    typed = int(NOW * 1000) - 2 * 3_600_000
+    send = wire.Send(cmid=CMID, to=[ANA], body="too late", created=typed)
+    rig.session.handle(send)
+    ack = rig.one()
+    reason = "Not sent: your phone was out of reach for longer than 1 hour after you pressed Send."
+    assert isinstance(ack, wire.Ack)
+    assert (ack.cmid, ack.state, ack.reason) == (CMID, "failed", reason)
+    stored = rig.store.message(ack.msg_id)
+    assert (stored.state, stored.reason, stored.cmid, stored.body) == (
+        "failed",
+        reason,
+        CMID,
+        "too late",
+    )
+    assert rig.store.db.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+    assert rig.store.claim_due() == []
+    assert rig.accepted == 1, "every device hears of it"
+    rig.session.push()
+    msgs = [
+        m.event.msg
+        for m in rig.take()
+        if isinstance(m, wire.EventMessage) and isinstance(m.event, wire.MessageEvent)
+    ]
+    assert [(m.id, m.state, m.reason, m.cmid) for m in msgs] == [
+        (ack.msg_id, "failed", reason, CMID)
+    ]
+    assert rig.store.latest_seq() > seq
+
+    rig.session.handle(send)
+    assert rig.one() == ack, "a resend of the cmid gets the same failed ack"
+    assert rig.accepted == 1
+    assert rig.store.db.execute("SELECT count(*) FROM messages").fetchone()[0] == 1
+
+
+def test_a_send_within_its_lifetime_expires_counting_from_when_it_was_typed(rig: Rig) -> None:
+    typed = int(NOW * 1000) - 1_800_000  # half an hour ago, on a clock in step with the host's
+    rig.session.handle(wire.Send(cmid=CMID, to=[ANA], body="late but fine", created=typed))
+    ack = rig.one()
+    assert isinstance(ack, wire.Ack)
+    assert (ack.state, ack.reason) == ("sending", None)
+    (item,) = rig.store.claim_due()
+    assert item.msg_id == ack.msg_id
+    assert item.expires_at == typed + CLOCK_SKEW_MS + 3_600_000
 
 
 def test_the_same_cmid_from_another_device_is_another_text(rig: Rig) -> None:

@@ -222,9 +222,10 @@ def test_message_decoder_raises_only_documented_errors(body: bytes) -> None:
 @given(
     body=st.text(min_size=1, max_size=messages.MAX_BODY_CHARS).filter(lambda s: "\ud800" not in s),
     to=st.lists(st.from_regex(r"\A\+[1-9][0-9]{1,14}\Z"), min_size=1, max_size=20),
+    created=st.none() | st.integers(0, messages.MAX_SAFE),
 )
-def test_send_round_trips(body: str, to: list[str]) -> None:
-    message = messages.Send(cmid="ab" * 16, to=to, body=body)
+def test_send_round_trips(body: str, to: list[str], created: int | None) -> None:
+    message = messages.Send(cmid="ab" * 16, to=to, body=body, created=created)
     try:
         encoded = messages.encode(message)
     except UnicodeEncodeError:

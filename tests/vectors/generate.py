@@ -67,7 +67,9 @@ def sample_messages() -> list[messages.Message]:
             host_name="Ana's phone",
             device_id=derive.b64url(derive.device_id(DEVICE.public)),
             seq=1234,
-            caps=messages.Capabilities(delivery_reports=True, mms=False, max_parts=10),
+            caps=messages.Capabilities(
+                delivery_reports=True, mms=False, max_parts=10, text_ttl_ms=86_400_000
+            ),
         ),
         messages.Sync(since=1200, limit=500),
         messages.Batch(
@@ -97,7 +99,12 @@ def sample_messages() -> list[messages.Message]:
                 seq=1204, id=42, state="failed", reason="Number blocked", at=1_790_000_000_000
             )
         ),
-        messages.Send(cmid="0f" * 16, to=["+15550100"], body="Running late — 10 min 😅\nsorry"),
+        messages.Send(
+            cmid="0f" * 16,
+            to=["+15550100"],
+            body="Running late — 10 min 😅\nsorry",
+            created=1_789_999_990_000,
+        ),
         messages.Ack(cmid="0f" * 16, msg_id=42, state="sending", reason=None),
         messages.Send(
             cmid="0e" * 16, to=["+15550100"], body="Happy birthday!", at=1_790_086_400_000

@@ -34,7 +34,7 @@ describe("harness device", () => {
     expect(toHex(host.remoteStatic!)).toBe(devicePublic);
     expect(await device.call("session_finish", { message: toHex(await host.write()) })).toEqual({});
     const session = host.session(NOW);
-    const body = '{"t":"send","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","to":["+15550100"],"body":"hi 😅","at":null}';
+    const body = '{"t":"send","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","to":["+15550100"],"body":"hi 😅","at":null,"created":null}';
     const sealed = field(await device.call("seal", { body }), "ciphertext");
     expect(new TextDecoder().decode(encodeMessage(await session.open(fromHex(sealed))))).toBe(body);
     const pong = await session.seal({ t: "pong", n: 7 });

@@ -81,13 +81,13 @@ const PYTHON_CASES: readonly (readonly [string | Uint8Array, string])[] = [
   ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[{],\"body\":\"x\"}", "invalid_number"],
   ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"\\q\"],\"body\":\"x\"}", "bad_message"],
   ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[],\"body\":\"x\"", "bad_message"],
-  ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"555\"],\"body\":\"" + "\ud83d\ude05".repeat(10000) + "\",\"at\":null}", "ok"],
+  ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"555\"],\"body\":\"" + "\ud83d\ude05".repeat(10000) + "\",\"at\":null,\"created\":null}", "ok"],
   ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"555\"],\"body\":\"" + "\ud83d\ude05".repeat(10001) + "\"}", "body_too_long"],
   ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"555\"],\"body\":\"" + "x".repeat(10001) + "\\q\"}", "bad_message"],
   ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"555\"],\"body\":\"" + "x".repeat(10001), "bad_message"],
-  ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"+123456789012345\"],\"body\":\"x\",\"at\":null}", "ok"],
+  ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"+123456789012345\"],\"body\":\"x\",\"at\":null,\"created\":null}", "ok"],
   ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"+1234567890123456\"],\"body\":\"x\"}", "invalid_number"],
-  ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"12345678\"],\"body\":\"x\",\"at\":null}", "ok"],
+  ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"12345678\"],\"body\":\"x\",\"at\":null,\"created\":null}", "ok"],
   ["{\"t\":\"send\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"to\":[\"123456789\"],\"body\":\"x\"}", "invalid_number"],
   ["{\"t\":\"ack\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"msg_id\":1,\"state\":\"x\",\"reason\":null}", "bad_message"],
   ["{\"t\":\"ack\",\"cmid\":\"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f\",\"msg_id\":1,\"state\":\"sent\",\"reason\":\"" + "\u00e9".repeat(500) + "\"}", "ok"],
@@ -329,10 +329,10 @@ const DEVICE_CASES: readonly (readonly [string, string])[] = [
 /** Scheduled send: `send`'s `at` and `unschedule`, each checked against messages.py (decode, then encode). */
 const SEND = '{"t":"send","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","to":["+15550100"],"body":"hi"';
 const SCHEDULE_CASES: readonly (readonly [string, string])[] = [
-  [SEND + "}", "ok:" + SEND + ',"at":null}'],
-  [SEND + ',"at":null}', "ok"],
-  [SEND + ',"at":1790000060000}', "ok"],
-  [SEND + ',"at":9007199254740991}', "ok"],
+  [SEND + "}", "ok:" + SEND + ',"at":null,"created":null}'],
+  [SEND + ',"at":null,"created":null}', "ok"],
+  [SEND + ',"at":1790000060000,"created":null}', "ok"],
+  [SEND + ',"at":9007199254740991,"created":null}', "ok"],
   [SEND + ',"at":9007199254740992}', "bad_message"],
   [SEND + ',"at":-1}', "bad_message"],
   [SEND + ',"at":1.5}', "bad_message"],
@@ -342,6 +342,37 @@ const SCHEDULE_CASES: readonly (readonly [string, string])[] = [
   ['{"t":"unschedule","qid":1,"msg_id":-2}', "bad_message"],
   ['{"t":"unschedule","qid":1,"msg_id":null}', "bad_message"],
 ];
+
+/**
+ * A text typed while the phone was away: `send`'s `created` and the host's
+ * `caps.text_ttl_ms`, each checked against messages.py (decode, then encode).
+ */
+const WELCOME = '{"t":"welcome","proto":1,"host_name":"h","device_id":"AAAAAAAAAAAAAAAAAAAAAA","seq":0,'
+  + '"caps":{"delivery_reports":true,"mms":false,"max_parts":10';
+const EXPIRY_CASES: readonly (readonly [string, string])[] = [
+  [SEND + ',"created":1790000000000}', "ok:" + SEND + ',"at":null,"created":1790000000000}'],
+  [SEND + ',"at":1790000060000,"created":1790000000000}', "ok"],
+  [SEND + ',"at":null,"created":0}', "ok"],
+  [SEND + ',"at":null,"created":9007199254740991}', "ok"],
+  [SEND + ',"at":null,"created":9007199254740992}', "bad_message"],
+  [SEND + ',"at":null,"created":-1}', "bad_message"],
+  [SEND + ',"at":null,"created":1.5}', "bad_message"],
+  [SEND + ',"at":null,"created":"now"}', "bad_message"],
+  [WELCOME + "}}", "ok:" + WELCOME + ',"dual_sim":false,"incoming":"events","text_ttl_ms":null}}'],
+  [WELCOME + ',"dual_sim":false,"incoming":"events","text_ttl_ms":86400000}}', "ok"],
+  [WELCOME + ',"text_ttl_ms":1}}', "ok:" + WELCOME + ',"dual_sim":false,"incoming":"events","text_ttl_ms":1}}'],
+  [WELCOME + ',"text_ttl_ms":0}}', "bad_message"],
+  [WELCOME + ',"text_ttl_ms":-5}}', "bad_message"],
+  [WELCOME + ',"text_ttl_ms":60.5}}', "bad_message"],
+  [WELCOME + ',"text_ttl_ms":"1 day"}}', "bad_message"],
+];
+
+describe("expiry fields agree with the Python reference", () => {
+  it.each(EXPIRY_CASES.map(([input, expected], i) => [i, expected.slice(0, 60), input, expected] as const))(
+    "case %i: %s", async (_i, _label, input, expected) => {
+      expect(await result(input)).toBe(expected);
+    });
+});
 
 describe("scheduled-send messages agree with the Python reference", () => {
   it.each(SCHEDULE_CASES.map(([input, expected], i) => [i, expected.slice(0, 60), input, expected] as const))(
@@ -401,9 +432,12 @@ describe("decodeMessage where Python's msgspec patterns are laxer", () => {
 
 describe("encodeMessage", () => {
   it("writes the tag first and fields in the Python struct's order, whatever the object's order", () => {
-    const send = { at: 1_790_000_060_000, body: "hi", to: ["+15550100"], cmid: "0f".repeat(16), t: "send" } as const;
+    const send = {
+      created: 1_790_000_000_000, at: 1_790_000_060_000, body: "hi", to: ["+15550100"], cmid: "0f".repeat(16), t: "send",
+    } as const;
     expect(text.decode(encodeMessage(send))).toBe(
-      '{"t":"send","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","to":["+15550100"],"body":"hi","at":1790000060000}');
+      '{"t":"send","cmid":"0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f","to":["+15550100"],"body":"hi","at":1790000060000,'
+      + '"created":1790000000000}');
     const event: Message = {
       t: "event",
       event: { reason: null, at: 5, state: "sent", id: 2, seq: 9, k: "status" },
@@ -449,6 +483,7 @@ describe("encodeMessage", () => {
       to: ["+15550100"],
       body: "cut emoji \ud83d and \ude05 ok \ud83d\ude05",
       at: null,
+      created: null,
     });
     const text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
     expect(text).toContain("cut emoji \ufffd and \ufffd ok \ud83d\ude05");

@@ -4,7 +4,8 @@ device -> host   hello        -> welcome
 device -> host   sync         -> batch…, synced   (or reset: no replay, page instead)
 host   -> device event                            every change after synced
 device -> host   send         -> ack              after the commit; same ack again
-                                                  (at: scheduled, ack "queued"; error{ref: cmid})
+                                                  (at: scheduled, ack "queued"; error{ref: cmid};
+                                                  past text_ttl after created: ack "failed")
 device -> host   read                             unread = 0
 device -> host   search       -> results          full-text, newest first
 device -> host   convs        -> conv_page        a folder's conversations, a page at a time
@@ -102,6 +103,7 @@ class DeviceSession:
                             max_parts=self._caps.max_parts,
                             dual_sim=self._caps.dual_sim,
                             incoming=self._caps.incoming,
+                            text_ttl_ms=round(self._ttl * 1000),
                         ),
                     )
                 )
@@ -185,6 +187,8 @@ class DeviceSession:
             self._sent_seq = scanned
 
     def _accept(self, message: wire.Send) -> None:
+        """Store and ack a text. One that reaches the host more than its lifetime after
+        the person pressed Send (``created``) is stored and acked ``failed``, never sent."""
         try:
             accepted = self._store.add_outgoing(
                 self.device.id,
@@ -193,6 +197,7 @@ class DeviceSession:
                 message.body,
                 self._ttl,
                 at_ms=message.at,
+                created_ms=message.created,
             )
         except StoreError as exc:  # scheduled too far ahead: refused, nothing stored
             self._send(

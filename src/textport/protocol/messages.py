@@ -74,6 +74,7 @@ MAX_PINNED: Final = 5
 MAX_DEVICES: Final = 100
 """The most devices a ``device_list`` carries (a host lists its first 100 pairings)."""
 ContactSetName = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+TextTtl = Annotated[int, msgspec.Meta(ge=1, le=MAX_SAFE)]
 
 
 class _Struct(msgspec.Struct, frozen=True):
@@ -89,6 +90,10 @@ class Capabilities(_Struct, frozen=True):
     max_parts: MaxParts
     dual_sim: bool = False
     incoming: Literal["events", "polling"] = "events"
+    text_ttl_ms: TextTtl | None = None
+    """How long (ms) a text may wait for the network before it fails as expired, counted
+    from when the person pressed Send (``created`` of ``send``); None: not said (an older
+    host). A device fails a text still in its outbox after this long without sending it."""
 
 
 class AttachmentRecord(_Struct, frozen=True):
@@ -235,12 +240,15 @@ class EventMessage(_Message, frozen=True, tag="event"):
 
 class Send(_Message, frozen=True, tag="send"):
     """device -> host: queue a text; cmid is the device's idempotency key. ``at`` (ms)
-    schedules it for later (at most a year ahead; None, past or within 5 s: now)."""
+    schedules it for later (at most a year ahead; None, past or within 5 s: now).
+    ``created`` (ms, the device's clock) is when the person pressed Send: the text's
+    lifetime counts from then (None: from when the host accepts it, an older device)."""
 
     cmid: Cmid
     to: Annotated[list[Number], msgspec.Meta(min_length=1, max_length=MAX_RECIPIENTS)]
     body: Body
     at: Seq | None = None
+    created: Seq | None = None
 
 
 class Ack(_Message, frozen=True, tag="ack"):

@@ -27,6 +27,34 @@ SCHEDULE_SLACK_MS = 5_000
 MAX_SCHEDULE_MS = 365 * 24 * 3600 * 1000
 """A text is scheduled at most a year ahead."""
 CANCELLED = "Cancelled before it was sent."
+CLOCK_SKEW_MS = 120_000
+"""A device's clock may run this far behind the host's: a ``send``'s ``created`` counts as
+this much later, so a slow clock does not fail a fresh text (a fast one gains nothing:
+a text's lifetime never starts after the host accepts it)."""
+
+
+def duration_words(ms: int) -> str:
+    """``86_400_000`` -> "1 day", ``5_400_000`` -> "90 minutes": the largest whole unit.
+
+    web/src/client/wording.ts ``durationWords`` gives the same words."""
+    seconds = max(1, (ms + 500) // 1000)
+    unit, size = next((u, n) for u, n in _UNITS if seconds % n == 0)
+    count = seconds // size
+    return f"{count} {unit}{'' if count == 1 else 's'}"
+
+
+_UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
+
+
+def unreachable_reason(ttl_ms: int, *, scheduled: bool) -> str:
+    """Why a text was not sent: it could not reach the host within its lifetime.
+
+    web/src/client/wording.ts ``unreachableReason`` gives the same sentence."""
+    since = "the time you scheduled it for" if scheduled else "you pressed Send"
+    return (
+        f"Not sent: your phone was out of reach for longer than {duration_words(ttl_ms)} "
+        f"after {since}."
+    )
 
 
 @dataclass(frozen=True)
@@ -467,12 +495,19 @@ class Store:
         ttl: float,
         *,
         at_ms: int | None = None,
+        created_ms: int | None = None,
     ) -> Accepted:
         """Store a text to send and queue it, in one transaction; dedupe on (device, cmid).
 
         ``at_ms`` more than SCHEDULE_SLACK_MS ahead schedules it: the message's ``at`` is
         that time, it shows as "queued" until the worker claims it then, and it expires
         ``ttl`` after it. Over MAX_SCHEDULE_MS ahead is refused (StoreError), nothing stored.
+
+        Otherwise it expires ``ttl`` after ``created_ms`` (when the person pressed Send,
+        on the device's clock, given CLOCK_SKEW_MS; or after ``at_ms`` when that is later)
+        but never later than ``ttl`` from now; without ``created_ms``, ``ttl`` from now. A
+        text already past that is stored ``failed`` with a reason a person can read, and
+        never queued: a text typed days ago while the phone was away does not go out.
         """
         if cmid is not None:
             found = self._by_cmid(device_id, cmid)
@@ -483,6 +518,14 @@ class Store:
             raise StoreError("a text can be scheduled at most a year ahead")
         scheduled = at_ms is not None and at_ms > now + SCHEDULE_SLACK_MS
         due = at_ms if scheduled and at_ms is not None else now
+        ttl_ms = int(ttl * 1000)
+        start = due
+        if not scheduled and created_ms is not None:
+            meant = max(created_ms, at_ms or 0)
+            start = min(now, meant + CLOCK_SKEW_MS)
+            if start + ttl_ms <= now:
+                reason = unreachable_reason(ttl_ms, scheduled=meant > created_ms)
+                return self._add_expired(device_id, cmid, to, body, reason)
         conv = self.conversation_for(to)
         with transaction(self.db):
             msg_id = self._insert(
@@ -499,9 +542,29 @@ class Store:
             self.db.execute(
                 "INSERT INTO outbox (msg_id, recipients, state, next_attempt_at, expires_at, "
                 "scheduled) VALUES (?, ?, 'queued', ?, ?, ?)",
-                (msg_id, ",".join(to), due, due + int(ttl * 1000), int(scheduled)),
+                (msg_id, ",".join(to), due, start + ttl_ms, int(scheduled)),
             )
         return Accepted(msg_id, "queued" if scheduled else "sending", None, duplicate=False)
+
+    def _add_expired(
+        self, device_id: bytes | None, cmid: str | None, to: list[str], body: str, reason: str
+    ) -> Accepted:
+        """Store a text that came too late to send: ``failed``, kept (a device may send
+        it anew), deduped on its cmid like any other, never in the outbox."""
+        now = self.now_ms()
+        conv = self.conversation_for(to)
+        msg_id = self._insert(
+            conv,
+            "out",
+            "",
+            body=body,
+            at_ms=now,
+            state="failed",
+            reason=reason,
+            device_id=device_id,
+            cmid=cmid,
+        )
+        return Accepted(msg_id, "failed", reason, duplicate=False)
 
     def _by_cmid(self, device_id: bytes | None, cmid: str) -> Accepted | None:
         row = self.db.execute(
@@ -594,6 +657,7 @@ class Store:
         body: str,
         at_ms: int,
         state: wire.State,
+        reason: str | None = None,
         device_id: bytes | None = None,
         cmid: str | None = None,
         source_id: str | None = None,
@@ -610,9 +674,9 @@ class Store:
         with transaction(self.db):
             key = self.sort_key(at_ms)
             msg_id = self.db.execute(
-                "INSERT INTO messages (conv, dir, sender, body, at, state, device_id, cmid, "
-                "source_id, kind, subject, sort_key, parts, missing) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO messages (conv, dir, sender, body, at, state, reason, device_id, "
+                "cmid, source_id, kind, subject, sort_key, parts, missing) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     conv,
                     direction,
@@ -620,6 +684,7 @@ class Store:
                     body,
                     at_ms,
                     state,
+                    reason,
                     device_id,
                     cmid,
                     source_id,

@@ -11,6 +11,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 
 import type { Client } from "../client/client";
+import { hostAway } from "../client/connection";
 import { entryStatus, messageStatus, statusText, type StatusView } from "../client/outbox";
 import type { Need } from "../client/pager";
 import type { OutboxEntry, ThreadSnapshot } from "../client/storage";
@@ -45,7 +46,8 @@ interface Bubble {
   readonly partial: string | null;
 }
 
-function bubbles(messages: readonly MessageRecord[], outbox: readonly OutboxEntry[], now: number): Bubble[] {
+/** `away`: the host cannot be reached now, so a queued text says it waits. */
+function bubbles(messages: readonly MessageRecord[], outbox: readonly OutboxEntry[], now: number, away: boolean): Bubble[] {
   const host: Bubble[] = messages.map((m) => ({
     key: `m${m.id}`, msgId: m.id, dir: m.dir, sender: m.dir === "in" && m.peers.length > 1 && m.sender !== "" ? m.sender : null,
     subject: m.subject, body: m.body, atts: m.atts, at: m.at,
@@ -54,7 +56,7 @@ function bubbles(messages: readonly MessageRecord[], outbox: readonly OutboxEntr
   }));
   const local: Bubble[] = outbox.map((e) => ({
     key: `o${e.cmid}`, msgId: null, dir: "out", sender: null, subject: null, body: e.body, atts: [], at: e.createdAt,
-    status: entryStatus(e), cmid: e.cmid, local: true, partial: null,
+    status: entryStatus(e, away), cmid: e.cmid, local: true, partial: null,
   }));
   // Local entries stay last: they are newer than anything the host has confirmed.
   return [...host, ...local];
@@ -171,7 +173,7 @@ export function Thread(props: ThreadProps) {
   const segment = thread?.segment ?? null;
   // Texts waiting in the outbox belong below the newest messages, not below a search hit's.
   const newest = segment === null || segment.high === null;
-  const all = bubbles(thread?.messages ?? [], newest ? outbox : [], now);
+  const all = bubbles(thread?.messages ?? [], newest ? outbox : [], now, hostAway(client.state.status));
   // iPhone tapbacks ("Loved “…”") show on the message they quote, not as texts of their own.
   const folded = foldTapbacks(all, (b) => b.body, (b) => (b.dir === "out" ? "" : b.sender ?? to.join(",")));
   const items = all.filter((_, i) => !folded.hidden.has(i));

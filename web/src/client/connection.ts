@@ -21,6 +21,11 @@
  * overwrites a newer event. `error{ref: qid}` refuses one request; the end of
  * the session fails every request still waiting.
  *
+ * While it runs, with the host there or not, a timer fails each queued text
+ * once the host's text lifetime has passed since its Send (outbox.ts `expire`;
+ * the lifetime comes from `welcome` and is kept with the pairing), so a text
+ * typed while the phone is away fails visibly and is never sent late.
+ *
  * All I/O is injected: the socket factory, the timers, the clock, randomness.
  */
 
@@ -52,9 +57,9 @@ import type {
 } from "../protocol/messages";
 import { type Session, deviceHandshake } from "../protocol/session";
 import * as derive from "../protocol/derive";
-import { applyAck, applyError, sendMessage, unacknowledged } from "./outbox";
+import { applyAck, applyError, expire, nextExpiry, sendMessage, unacknowledged } from "./outbox";
 import { FrameQueue, SocketClosed, type SocketFactory, type Timers, realTimers } from "./socket";
-import type { Pairing, Store } from "./storage";
+import type { OutboxEntry, Pairing, Store } from "./storage";
 
 export const BACKOFF_FIRST = 1000;
 export const BACKOFF_CAP = 30_000;
@@ -69,6 +74,8 @@ export const SYNC_LIMIT = 500;
  */
 export const UNAUTHORIZED_GRACE = 10_000;
 const UNAUTHORIZED_RETRY = 4_000;
+/** The longest the expiry timer sleeps at once (ms); it then looks again (timers cap near 24.8 days). */
+export const EXPIRY_CHECK_CAP = 3_600_000;
 
 /** Codes that mean this browser is no longer paired (see the class comment). */
 const UNPAIRED_CODES: ReadonlySet<string> = new Set(["revoked", "not_paired"]);
@@ -107,6 +114,11 @@ export interface ConnectionStatus {
   readonly hostOnline: boolean | null;
   /** A session is up and synced: sends go out now. */
   readonly ready: boolean;
+}
+
+/** The host cannot be reached now (the relay is down, or the host is not at it): texts wait. */
+export function hostAway(status: ConnectionStatus | null): boolean {
+  return status !== null && !status.ready && (status.relay === "unreachable" || status.hostOnline === false);
 }
 
 export interface ConnectionDeps {
@@ -163,12 +175,16 @@ export class Connection {
   #pingCount = 0;
   #refusedSince: number | null = null;
   #caps: Capabilities | null = null;
+  /** The host's text lifetime (ms): from the pairing until a welcome says it; null: not known. */
+  #textTtl: number | null;
+  #expiryTimer: unknown = null;
   readonly #pending = new Map<number, Pending>();
   #nextQid = 1;
 
   constructor(deps: ConnectionDeps) {
     this.#deps = deps;
     this.#timers = deps.timers ?? realTimers;
+    this.#textTtl = deps.pairing.textTtlMs ?? null;
   }
 
   get status(): ConnectionStatus {
@@ -187,6 +203,7 @@ export class Connection {
 
   stop(): void {
     this.#stopped = true;
+    this.#clearExpiryTimer();
     this.#queue?.close(1000, "");
     this.#wake?.();
   }
@@ -196,10 +213,14 @@ export class Connection {
     this.#wake?.();
   }
 
-  /** Send every outbox entry not sent in this session (after compose, from any tab). */
+  /**
+   * Send every outbox entry not sent in this session (after compose, from any
+   * tab); first fail those past the host's text lifetime, which are never sent.
+   */
   async flush(): Promise<void> {
+    const outbox = await this.#expire();
     if (!this.#status.ready) return;
-    const entries = unacknowledged(await this.#deps.store.outbox());
+    const entries = unacknowledged(outbox);
     for (const entry of entries) {
       if (this.#sentThisSession.has(entry.cmid)) continue;
       this.#sentThisSession.add(entry.cmid);
@@ -246,6 +267,31 @@ export class Connection {
     }
   }
 
+  /**
+   * Fail the queued texts whose lifetime is over, and set the timer for the
+   * next one; the outbox as it is then (one read: flush sends from it).
+   */
+  async #expire(): Promise<OutboxEntry[]> {
+    const ttl = this.#textTtl;
+    if (ttl === null || this.#stopped) return this.#deps.store.outbox();
+    const { outbox, failed } = await expire(this.#deps.store, this.#deps.now(), ttl);
+    if (failed > 0) this.#changed();
+    const next = nextExpiry(outbox, ttl);
+    this.#clearExpiryTimer(); // another call may have set one meanwhile
+    if (next === null || this.#stopped) return outbox;
+    const wait = Math.min(Math.max(0, next - this.#deps.now()), EXPIRY_CHECK_CAP);
+    this.#expiryTimer = this.#timers.setTimeout(() => {
+      this.#expiryTimer = null;
+      this.#expire().catch((err: unknown) => this.#log(`cannot expire texts: ${err instanceof Error ? err.message : String(err)}`));
+    }, wait);
+    return outbox;
+  }
+
+  #clearExpiryTimer(): void {
+    if (this.#expiryTimer !== null) this.#timers.clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = null;
+  }
+
   #flushReads(): void {
     for (const conv of this.#pendingReads) this.#send({ t: "read", conv });
     this.#pendingReads.clear();
@@ -266,6 +312,14 @@ export class Connection {
   // ------------------------------------------------------------ the loop
 
   async #loop(): Promise<void> {
+    try {
+      // The lifetime the last welcome gave (kept with the pairing), if newer than ours.
+      const stored = await this.#deps.store.pairing();
+      if (stored?.token === this.#deps.pairing.token && stored.textTtlMs !== undefined) this.#textTtl = stored.textTtlMs;
+      await this.#expire(); // texts that expired while this browser was closed fail now
+    } catch (err) {
+      this.#log(`cannot expire texts: ${err instanceof Error ? err.message : String(err)}`); // connect all the same
+    }
     let attempt = 0;
     while (!this.#stopped) {
       let reached = false;
@@ -321,6 +375,7 @@ export class Connection {
 
   async #unpaired(): Promise<void> {
     this.#stopped = true;
+    this.#clearExpiryTimer();
     this.#setStatus({ ready: false });
     const hostName = this.#deps.pairing.hostName;
     await this.#deps.store.forgetPairing();
@@ -418,8 +473,11 @@ export class Connection {
     }
     reached();
     this.#caps = welcome.caps;
+    if (welcome.host_name !== pairing.hostName || welcome.caps.text_ttl_ms !== this.#textTtl) {
+      await store.updateHost(welcome.host_name, welcome.caps.text_ttl_ms);
+    }
+    this.#textTtl = welcome.caps.text_ttl_ms;
     this.#deps.onWelcome?.(welcome);
-    if (welcome.host_name !== pairing.hostName) await store.renameHost(welcome.host_name);
 
     this.#cursor = await store.cursor();
     this.#sync();

@@ -11,12 +11,22 @@
  * is a new entry with a new cmid (the old one is refused for good), sent now.
  * A scheduled text carries its `at` in the entry, so one typed while the host
  * is away goes to the host, still scheduled, when it is back.
+ *
+ * A text waits at most the host's text lifetime (`caps.text_ttl_ms`, kept with
+ * the pairing) from when the person pressed Send (`createdAt`, sent as
+ * `created`; or its `at`, when later): past it, `expire` fails a queued entry
+ * here, with or without the host, and it is never sent. The host applies the
+ * same rule to a `send` that reaches it late (docs/protocol.md section 9).
  */
 
 import type { Random } from "../protocol/pairing";
 import type { Ack, MessageRecord, Send } from "../protocol/messages";
 import { toHex } from "../protocol/bytes";
 import type { OutboxEntry, Store } from "./storage";
+import { unreachableReason } from "./wording";
+
+/** What a queued text says while the host is away: it is not lost, it waits. */
+export const WAITING_NOTE = "Will send when your phone reconnects";
 
 /** A fresh client message id: 128 random bits as 32 lower-case hex characters. */
 export function newCmid(random: Random): string {
@@ -52,7 +62,42 @@ export async function compose(
 
 /** The wire message for an entry. */
 export function sendMessage(entry: OutboxEntry): Send {
-  return { t: "send", cmid: entry.cmid, to: entry.to, body: entry.body, at: entry.at ?? null };
+  return { t: "send", cmid: entry.cmid, to: entry.to, body: entry.body, at: entry.at ?? null, created: entry.createdAt };
+}
+
+/** When a queued entry stops being worth sending (ms): `ttl` after it was meant to go. */
+export function expiresAt(entry: OutboxEntry, ttl: number): number {
+  return Math.max(entry.createdAt, entry.at ?? 0) + ttl;
+}
+
+/**
+ * Fail every queued entry whose time (`expiresAt`) has come, with a reason a
+ * person can read: it will never be sent. `ttl` is the host's text lifetime
+ * (ms). Returns the outbox as it is now and how many entries it failed.
+ */
+export async function expire(
+  store: Store,
+  now: number,
+  ttl: number,
+): Promise<{ outbox: OutboxEntry[]; failed: number }> {
+  const outbox = await store.outbox();
+  let failed = 0;
+  for (const [index, entry] of outbox.entries()) {
+    if (entry.state !== "queued" || expiresAt(entry, ttl) > now) continue;
+    await store.updateOutbox(entry.cmid, (current) => {
+      if (current.state !== "queued") return current; // acknowledged meanwhile
+      failed += 1;
+      const reason = unreachableReason(ttl, (current.at ?? 0) > current.createdAt);
+      return (outbox[index] = { ...current, state: "failed", reason });
+    });
+  }
+  return { outbox, failed };
+}
+
+/** When the next queued entry expires (ms), or null when none is queued. */
+export function nextExpiry(entries: readonly OutboxEntry[], ttl: number): number | null {
+  const times = entries.filter((entry) => entry.state === "queued").map((entry) => expiresAt(entry, ttl));
+  return times.length === 0 ? null : Math.min(...times);
 }
 
 /** Apply the host's ack: "sending", or "failed" with its reason. False when the entry is gone. */
@@ -94,10 +139,13 @@ export interface StatusView {
   readonly reason: string | null;
   /** A scheduled text the host keeps until this time (ms): it can be cancelled meanwhile. */
   readonly scheduledFor?: number;
+  /** What a queued text says besides its status (WAITING_NOTE while the host is away). */
+  readonly note?: string;
 }
 
-/** What an outbox entry shows. */
-export function entryStatus(entry: OutboxEntry): StatusView {
+/** What an outbox entry shows; `away`: the host cannot be reached now (connection.ts `hostAway`). */
+export function entryStatus(entry: OutboxEntry, away = false): StatusView {
+  if (entry.state === "queued" && away) return { status: "queued", reason: null, note: WAITING_NOTE };
   return { status: entry.state, reason: entry.state === "failed" ? entry.reason : null };
 }
 
@@ -124,7 +172,8 @@ export function messageStatus(message: MessageRecord, now?: number): StatusView 
   }
 }
 
-/** "failed: Number blocked", or just the status. */
+/** "failed: Number blocked", "queued · Will send when your phone reconnects", or just the status. */
 export function statusText(view: StatusView): string {
-  return view.status === "failed" && view.reason ? `failed: ${view.reason}` : view.status;
+  if (view.status === "failed" && view.reason) return `failed: ${view.reason}`;
+  return view.note ? `${view.status} · ${view.note}` : view.status;
 }

@@ -81,6 +81,12 @@ export interface Pairing {
   readonly pairedAt: number;
   /** Paired for this browser session only: forgotten, key and all, when it ends (session.ts). */
   readonly session?: boolean;
+  /**
+   * The host's text lifetime (ms) from its last `welcome` (`caps.text_ttl_ms`):
+   * a text queued here longer than this fails without the host (outbox.ts
+   * `expire`). Absent or null: not known yet, or an older host that does not say.
+   */
+  readonly textTtlMs?: number | null;
 }
 
 /** queued: not acknowledged yet; sending: the host has it; failed: refused, with a reason. */
@@ -377,12 +383,14 @@ export class Store {
     await finished(tx);
   }
 
-  /** Update the host's name (it may change in `welcome`). */
-  async renameHost(hostName: string): Promise<void> {
+  /** Keep what the host's `welcome` says: its name and its text lifetime (either may change). */
+  async updateHost(hostName: string, textTtlMs: number | null): Promise<void> {
     const tx = this.tx(["meta"], "readwrite");
     const meta = tx.objectStore("meta");
     const pairing = (await request(meta.get("pairing"))) as Pairing | undefined;
-    if (pairing !== undefined && pairing.hostName !== hostName) meta.put({ ...pairing, hostName }, "pairing");
+    if (pairing !== undefined && (pairing.hostName !== hostName || (pairing.textTtlMs ?? null) !== textTtlMs)) {
+      meta.put({ ...pairing, hostName, textTtlMs }, "pairing");
+    }
     await finished(tx);
   }
 

@@ -55,3 +55,26 @@ export function pairingError(err: unknown, source: PairingSource): string {
       return `Pairing failed (${err.code}): ${err.message}. ${again}`;
   }
 }
+
+const UNITS: readonly (readonly [string, number])[] = [["day", 86_400], ["hour", 3_600], ["minute", 60], ["second", 1]];
+
+/**
+ * `86_400_000` -> "1 day", `5_400_000` -> "90 minutes": a duration in ms in
+ * its largest whole unit (store.py `duration_words` gives the same words).
+ */
+export function durationWords(ms: number): string {
+  const seconds = Math.max(1, Math.floor((ms + 500) / 1000));
+  const [unit, size] = UNITS.find(([, n]) => seconds % n === 0)!;
+  const count = seconds / size;
+  return `${count} ${unit}${count === 1 ? "" : "s"}`;
+}
+
+/**
+ * Why a text was not sent: it could not reach the host within its lifetime
+ * `ttl` (ms) after the person pressed Send, or after the time it was scheduled
+ * for (`scheduled`). The host's store.py `unreachable_reason` says the same.
+ */
+export function unreachableReason(ttl: number, scheduled = false): string {
+  const since = scheduled ? "the time you scheduled it for" : "you pressed Send";
+  return `Not sent: your phone was out of reach for longer than ${durationWords(ttl)} after ${since}.`;
+}

@@ -86,6 +86,12 @@ export interface Capabilities {
   readonly dual_sim: boolean;
   /** "polling": the host asks its SMS source every few seconds, so a text can take that long to show. */
   readonly incoming: "events" | "polling";
+  /**
+   * How long (ms) a text may wait to go out before it fails as expired, counted
+   * from when the person pressed Send (`created` of `send`); null: not said (an
+   * older host). The outbox fails a text still unsent after this long (outbox.ts).
+   */
+  readonly text_ttl_ms: number | null;
 }
 
 export interface AttachmentRecord {
@@ -209,6 +215,8 @@ export interface EventMessage { readonly t: "event"; readonly event: StoreEvent 
 /**
  * device -> host: queue a text; cmid is the device's idempotency key. `at` (ms)
  * schedules it for later (at most a year ahead; null, past or within 5 s: now).
+ * `created` (ms, this device's clock) is when the person pressed Send: the
+ * text's lifetime counts from then (null: from when the host accepts it).
  */
 export interface Send {
   readonly t: "send";
@@ -216,6 +224,7 @@ export interface Send {
   readonly to: readonly string[];
   readonly body: string;
   readonly at: number | null;
+  readonly created: number | null;
 }
 
 /** host -> device: the text is committed (or refused); a duplicate gets the same ack. */
@@ -453,6 +462,7 @@ const CAPABILITIES = struct<Capabilities>({
   max_parts: int(1, 255),
   dual_sim: optional(bool(), false),
   incoming: optional(literal("events", "polling"), "events"),
+  text_ttl_ms: optional(nullable(int(1, MAX_SAFE)), null),
 });
 
 const ATTACHMENT_RECORD = struct<AttachmentRecord>({
@@ -535,6 +545,7 @@ const MESSAGE_FIELDS: { readonly [T in MessageType]: MessageFields<T> } = {
     to: array(str({ pattern: NUMBER_PATTERN }), 1, MAX_RECIPIENTS),
     body: str({ min: 1, max: MAX_BODY_CHARS }),
     at: optional(nullable(seq), null),
+    created: optional(nullable(seq), null),
   },
   ack: { cmid, msg_id: seq, state, reason: nullable(reason) },
   read: { conv: seq },

@@ -127,7 +127,9 @@ describe("messenger", () => {
   });
 
   it("a source without delivery reports: a sent text says it cannot tell more", async () => {
-    const caps = { delivery_reports: false, mms: false, max_parts: 10, dual_sim: false, incoming: "polling" } as const;
+    const caps = {
+      delivery_reports: false, mms: false, max_parts: 10, dual_sim: false, incoming: "polling", text_ttl_ms: null,
+    } as const;
     await start(true, true, { caps });
     await w.host.receive("+15550100100", "hello", "Alice");
     await until(() => byLabel("Conversations")?.querySelectorAll("li").length === 1);
@@ -162,7 +164,8 @@ describe("messenger", () => {
     type(box, "hello?");
     await settle();
     button("Send").click();
-    await until(() => root.querySelector(".status-text")?.textContent === "queued", 2000, "queued");
+    await until(() => root.querySelector(".status-text")?.textContent
+      === "queued · Will send when your phone reconnects", 2000, "queued, waiting for the phone");
     await w.host.connect();
     await until(() => root.querySelector(".banner") === null, 3000, "banner gone");
     await until(() => root.querySelector(".status-text")?.textContent === "sending", 3000, "sending");

@@ -1,18 +1,22 @@
 /**
  * The connection against the FakeRelay and FakeHost test doubles: sync,
  * live events, gaps, reset instead of replay, requests matched by qid, the
- * outbox (no duplicates, resend after synced), presence, reconnects and revocation.
+ * outbox (no duplicates, resend after synced, texts past the host's lifetime
+ * failed here and never sent), presence, reconnects and revocation.
  */
 
 import { describe, expect, it } from "vitest";
 
 import { PING_INTERVAL, UNAUTHORIZED_GRACE } from "../../src/client/connection";
 import { compose } from "../../src/client/outbox";
-import type { Convs, Message, Thread } from "../../src/protocol/messages";
+import type { Capabilities, Convs, Message, Thread } from "../../src/protocol/messages";
 import { randomBytes } from "../../src/protocol/pairing";
 import { connect, pair, until, world } from "../fakes/setup";
 
 const opts = { now: () => Date.now(), random: randomBytes };
+const CAPS: Capabilities = {
+  delivery_reports: true, mms: false, max_parts: 10, dual_sim: false, incoming: "events", text_ttl_ms: null,
+};
 const sends = (received: readonly Message[]): Message[] => received.filter((m) => m.t === "send");
 
 describe("sync", () => {
@@ -238,6 +242,89 @@ describe("outbox", () => {
     await until(async () => (await w.store.outboxEntry(entry.cmid))?.state === "failed");
     expect((await w.store.outboxEntry(entry.cmid))?.reason).toBe("Number blocked");
     expect(run.connection.status.ready).toBe(true); // the session goes on
+    run.connection.stop();
+  });
+
+  it("a text carries when it was typed; the host's text lifetime from welcome is kept with the pairing", async () => {
+    const w = await world({ caps: { ...CAPS, text_ttl_ms: 7_200_000 } });
+    const pairing = await pair(w);
+    await w.host.connect();
+    const run = connect(w, pairing, { now: () => Date.now() });
+    await until(() => run.connection.status.ready);
+    expect((await w.store.pairing())?.textTtlMs).toBe(7_200_000);
+    const entry = await compose(w.store, { to: ["+15550100100"], body: "typed now" }, opts);
+    await run.connection.flush();
+    await until(() => sends(w.host.received).length === 1, 3000, "the send");
+    expect(sends(w.host.received)[0]).toMatchObject({ cmid: entry.cmid, created: entry.createdAt, at: null });
+    run.connection.stop();
+  });
+
+  it("a text typed while the host is away fails by itself once the host's lifetime passes, and is never sent", async () => {
+    const w = await world({ caps: { ...CAPS, text_ttl_ms: 1000 } });
+    const pairing = await pair(w);
+    await w.host.connect();
+    const run = connect(w, pairing, { now: () => Date.now() });
+    await until(() => run.connection.status.ready);
+    w.host.disconnect();
+    await until(() => run.connection.status.hostOnline === false, 3000, "the host away");
+    const entry = await compose(w.store, { to: ["+15550100100"], body: "too late" }, opts);
+    await run.connection.flush(); // what the client does after compose: not ready, so it only sets the timer
+    expect((await w.store.outboxEntry(entry.cmid))?.state).toBe("queued");
+    const changes = run.changes();
+    // No host, no reconnect: the timer alone fails it.
+    const failed = await until(async () => {
+      const current = await w.store.outboxEntry(entry.cmid);
+      return current?.state === "failed" ? current : null;
+    }, 3000, "failed without the host");
+    expect(Date.now() - entry.createdAt).toBeGreaterThanOrEqual(1000);
+    expect(failed.reason).toBe("Not sent: your phone was out of reach for longer than 1 second after you pressed Send.");
+    expect(run.changes()).toBeGreaterThan(changes); // the views re-read
+
+    await w.host.connect();
+    await until(() => run.connection.status.ready, 3000, "the host back");
+    await run.connection.flush();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(sends(w.host.received)).toEqual([]);
+    expect(await w.store.outboxEntry(entry.cmid)).toMatchObject({ state: "failed", reason: failed.reason });
+    run.connection.stop();
+  });
+
+  it("a text that expired while the browser was closed fails at start, before the host is back; a fresh one is sent", async () => {
+    const w = await world({ caps: { ...CAPS, text_ttl_ms: 3_600_000 } });
+    const pairing = await pair(w);
+    await w.host.connect();
+    const first = connect(w, pairing, { now: () => Date.now() });
+    await until(() => first.connection.status.ready);
+    first.connection.stop(); // the browser closes
+    w.host.disconnect();
+    const old = await compose(w.store, { to: ["+15550100100"], body: "typed yesterday" }, {
+      now: () => Date.now() - 3_600_000, random: randomBytes,
+    });
+    const fresh = await compose(w.store, { to: ["+15550100100"], body: "typed now" }, opts);
+    const run = connect(w, { ...pairing, textTtlMs: null }, { now: () => Date.now() }); // an old copy of the pairing
+    await until(async () => (await w.store.outboxEntry(old.cmid))?.state === "failed", 3000, "failed at start");
+    expect((await w.store.outboxEntry(fresh.cmid))?.state).toBe("queued");
+    await w.host.connect();
+    await until(async () => (await w.store.outboxEntry(fresh.cmid)) === null, 3000, "the fresh one delivered");
+    expect(sends(w.host.received).map((m) => (m as { cmid: string }).cmid)).toEqual([fresh.cmid]);
+    expect((await w.store.outboxEntry(old.cmid))?.state).toBe("failed");
+    run.connection.stop();
+  });
+
+  it("an older host that says no lifetime: nothing expires here (the host decides)", async () => {
+    const w = await world({ caps: { ...CAPS, text_ttl_ms: null } });
+    const pairing = await pair(w);
+    await w.host.connect();
+    const run = connect(w, pairing, { now: () => Date.now() });
+    await until(() => run.connection.status.ready);
+    expect((await w.store.pairing())?.textTtlMs ?? null).toBeNull();
+    w.host.disconnect();
+    await until(() => run.connection.status.hostOnline === false);
+    const old = await compose(w.store, { to: ["+15550100100"], body: "old" }, { now: () => 1, random: randomBytes });
+    await run.connection.flush();
+    await w.host.connect();
+    await until(async () => (await w.store.outboxEntry(old.cmid)) === null, 3000, "sent");
+    expect(sends(w.host.received)).toHaveLength(1);
     run.connection.stop();
   });
 

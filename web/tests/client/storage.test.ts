@@ -46,12 +46,14 @@ describe("device key and pairing", () => {
     expect(again.privateKey.algorithm.name).toBe("X25519");
   });
 
-  it("stores the pairing, renames the host, forgets everything but the key", async () => {
+  it("stores the pairing, keeps the host's name and text lifetime, forgets everything but the key", async () => {
     await store.ensureDeviceKey(() => generateKeyPair(false));
     await store.savePairing(PAIRING);
     expect(await store.pairing()).toEqual(PAIRING);
-    await store.renameHost("Phone");
-    expect((await store.pairing())?.hostName).toBe("Phone");
+    await store.updateHost("Phone", 3_600_000);
+    expect(await store.pairing()).toEqual({ ...PAIRING, hostName: "Phone", textTtlMs: 3_600_000 });
+    await store.updateHost("Phone", null); // an older host says nothing: nothing is assumed
+    expect((await store.pairing())?.textTtlMs).toBeNull();
     await store.applyEvents([{ k: "conv", seq: 1, conv: conv(1) }]);
     await compose(store, { to: ["+1555"], body: "x" }, opts);
     await store.forgetPairing();

@@ -288,7 +288,9 @@ export class FakeHost {
         return this.#send(link, {
           t: "welcome", proto: 1, host_name: this.name,
           device_id: derive.b64url(await derive.deviceId(link.device!.public)), seq: this.seq,
-          caps: this.options.caps ?? { delivery_reports: true, mms: false, max_parts: 10, dual_sim: false, incoming: "events" },
+          caps: this.options.caps ?? {
+            delivery_reports: true, mms: false, max_parts: 10, dual_sim: false, incoming: "events", text_ttl_ms: 86_400_000,
+          },
         });
       case "sync": {
         const behind = this.seq - message.since;
