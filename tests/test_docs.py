@@ -42,3 +42,20 @@ def test_readme_opens_with_the_two_commands_and_ci_runs_the_second() -> None:
     assert commands == ["scripts/demo", "scripts/test"]
     ci = (ROOT / ".ci" / "run").read_text()
     assert re.search(r"^exec scripts/test$", ci, re.M)
+
+
+def test_every_local_link_and_picture_in_the_docs_exists() -> None:
+    """README, docs/ and web/README.md: a renamed file or a screenshot not regenerated
+    (scripts/screenshot) would leave a broken link or picture."""
+    pages = [ROOT / "README.md", ROOT / "web" / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    broken = []
+    for page in pages:
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
+            if re.match(r"[a-z]+:", target):
+                continue  # https:, mailto:
+            if not (page.parent / target).exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target}")
+    assert broken == []
+    gallery = (ROOT / "docs" / "screenshots.md").read_text()
+    pictures = {path.name for path in (ROOT / "docs" / "screenshots").glob("*.png")}
+    assert pictures == set(re.findall(r"\(screenshots/([^)]+\.png)\)", gallery))
