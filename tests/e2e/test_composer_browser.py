@@ -115,6 +115,25 @@ def test_a_draft_is_kept_per_conversation_across_switching_and_a_reload(
     assert _rows(demo.data, "SELECT id FROM messages WHERE body LIKE 'half a thought%'") == []
 
 
+def test_enter_sends_and_shift_enter_starts_a_new_line(demo: Demo, page: Page) -> None:
+    """The two lines go out as one text, with its line break, exactly once."""
+    open_conversation(page, CONTACTS[BO])
+    box = _box(page)
+    box.press_sequentially("first line")
+    box.press("Shift+Enter")
+    box.press_sequentially("second line")
+    expect(box).to_have_value("first line\nsecond line")
+    expect(_bubble(page, "first line")).to_have_count(0)
+    box.press("Enter")
+    expect(box).to_have_value("")
+    _wait_rows(demo.data, "SELECT id FROM messages WHERE body = ?", 1, "first line\nsecond line")
+    deadline = time.monotonic() + WAIT / 1000
+    while not [t for t in submitted(demo.data) if t["body"] == "first line\nsecond line"]:
+        assert time.monotonic() < deadline, "the carrier never got it"
+        time.sleep(0.1)
+    assert [t["to"] for t in submitted(demo.data) if "first line" in str(t["body"])] == [[BO]]
+
+
 def test_an_emoji_is_picked_by_keyboard_and_inserted_at_the_caret(page: Page) -> None:
     open_conversation(page, CONTACTS[ANA])
     box = _box(page)

@@ -248,3 +248,46 @@ def test_where_only_a_service_worker_may_notify_it_does(tmp_path: Path) -> None:
         page.wait_for_function(
             f"async () => ({WORKER_NOTES})().then((notes) => notes.length === 0)", timeout=WAIT
         )
+
+
+COUNT_CHIMES = """(() => {
+  // The chime is made with WebAudio (alerts.ts beep): count the oscillators it starts.
+  window.__tones = 0;
+  const start = OscillatorNode.prototype.start;
+  OscillatorNode.prototype.start = function (...args) {
+    window.__tones += 1;
+    return start.apply(this, args);
+  };
+})()"""
+
+
+def test_the_sound_setting_turns_the_chime_off(tmp_path: Path) -> None:
+    """A reply chimes (two tones) with the sound on, the default; none once "Play a sound"
+    is unticked in the settings, while the notification itself still comes."""
+    with running_demo(tmp_path / "data") as demo, chromium() as browser:
+        context = browser.new_context()
+        context.add_init_script(WATCH_NOTIFICATIONS)
+        context.add_init_script(COUNT_CHIMES)
+        context.grant_permissions(["notifications"])
+        page = context.new_page()
+        open_paired(page, demo.link)
+        open_conversation(page, CONTACTS[ANA])
+        reply = _send_and_leave(page)
+        _replied([page], reply)
+        page.wait_for_function("window.__notes.length === 1", timeout=WAIT)
+        assert page.evaluate("window.__tones") == 2
+
+        page.get_by_role("button", name="Notification settings").click()
+        settings = page.get_by_role("dialog", name="Notification settings")
+        sound = settings.get_by_role("checkbox", name="Play a sound")
+        expect(sound).to_be_checked()
+        sound.uncheck()
+        settings.get_by_role("button", name="Close").click()
+        expect(settings).to_have_count(0)
+
+        open_conversation(page, CONTACTS[ANA])
+        reply = _send_and_leave(page)
+        _replied([page], reply)
+        page.wait_for_function("window.__notes.length === 2", timeout=WAIT)
+        page.wait_for_timeout(300)
+        assert page.evaluate("window.__tones") == 2
