@@ -279,3 +279,29 @@ def test_the_threads_own_menu_names_a_groups_members_and_archives(demo: Demo, pa
     _wait_db(demo.data, "SELECT archived FROM conversations WHERE peers = ?", (1,), peers)
     _view(page, "Archived")
     expect(_item(page, "Contact D, Carol, +15550000010")).to_be_visible(timeout=WAIT)
+
+
+def test_the_last_conversations_menu_opens_upwards_unclipped(demo: Demo, page: Page) -> None:
+    """Near the bottom of the scrolled list the options menu opens above its button, so
+    every item is inside the list's visible box (the list scrolls, and clips)."""
+    page.get_by_role("button", name="Not now").click()  # the notifications banner
+    page.set_viewport_size({"width": 1000, "height": 700})
+    lists = page.locator(".lists")
+    lists.evaluate("el => el.scrollTo(0, el.scrollHeight)")
+    last = conversations(page).get_by_role("listitem").last
+    last.get_by_role("button", name="Conversation options").click()
+    menu = page.get_by_role("menu")
+    expect(menu.get_by_role("menuitem").first).to_be_focused()
+    inside = menu.evaluate(
+        """menu => {
+          const box = menu.closest(".lists").getBoundingClientRect();
+          const rect = menu.getBoundingClientRect();
+          return rect.top >= box.top && rect.bottom <= box.bottom;
+        }"""
+    )
+    assert inside, "the menu is cut off by the list"
+    expect(menu).to_have_class(re.compile(r"\bup\b"))
+    # Its items act as anywhere else: Escape closes it, back on its button.
+    page.keyboard.press("Escape")
+    expect(menu).to_have_count(0)
+    expect(last.get_by_role("button", name="Conversation options")).to_be_focused()

@@ -10,7 +10,7 @@
  */
 
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 
 import type { Change, Flag } from "../client/pager";
 import type { ConversationRecord } from "../protocol/messages";
@@ -65,6 +65,27 @@ export function ConversationMenu(props: {
   const menu = useRef<HTMLUListElement | null>(null);
   const items = menuItems(conv);
   const id = `${props.place ?? "list"}-menu-${conv.id}`;
+
+  // The menu opens upwards where it does not fit below its button inside the scrolling
+  // list (which clips it) but fits above. Fitting neither, it opens downwards: the list
+  // then scrolls to it, which it cannot above its top.
+  const [up, setUp] = useState(false);
+  useLayoutEffect(() => {
+    const box = menu.current;
+    const anchor = button.current;
+    if (!open || box === null || anchor === null) {
+      setUp(false);
+      return;
+    }
+    const area = box.closest(".lists")?.getBoundingClientRect();
+    const top = Math.max(area?.top ?? 0, 0);
+    const bottom = Math.min(area?.bottom ?? Infinity, window.innerHeight);
+    const at = anchor.getBoundingClientRect();
+    const height = box.getBoundingClientRect().height;
+    const below = bottom - at.bottom;
+    const above = at.top - top;
+    setUp(height > below && height <= above);
+  }, [open]);
 
   const entries = (): HTMLButtonElement[] => [...(menu.current?.querySelectorAll<HTMLButtonElement>("[role=menuitem]") ?? [])];
   const close = (focus: boolean): void => {
@@ -122,7 +143,7 @@ export function ConversationMenu(props: {
         ⋮
       </button>
       {open && (
-        <ul class="menu" role="menu" id={id} aria-label={`Options for ${title}`} ref={menu} onKeyDown={onKey}>
+        <ul class={up ? "menu up" : "menu"} role="menu" id={id} aria-label={`Options for ${title}`} ref={menu} onKeyDown={onKey}>
           {items.map((item) => (
             <li role="none" key={item.label}>
               <button
@@ -207,6 +228,16 @@ export function DeleteDialog(props: { title: string; onConfirm(): void; onCancel
   );
 }
 
+/** A naming form's buttons: Cancel, and Save (its submit). */
+function CancelSave({ onCancel }: { onCancel(): void }) {
+  return (
+    <div class="dialog-buttons">
+      <button type="button" onClick={onCancel}>Cancel</button>
+      <button type="submit" class="primary">Save</button>
+    </div>
+  );
+}
+
 export function NameDialog(props: { number: string; name: string | null; onSave(name: string | null): void; onCancel(): void }) {
   const { number, name, onSave, onCancel } = props;
   const [value, setValue] = useState(name ?? "");
@@ -232,10 +263,7 @@ export function NameDialog(props: { number: string; name: string | null; onSave(
           onInput={(event) => setValue(event.currentTarget.value)}
         />
         <p id="contact-name-hint" class="muted">Kept on the host, for every paired browser. Leave it empty to show the number.</p>
-        <div class="dialog-buttons">
-          <button type="button" onClick={onCancel}>Cancel</button>
-          <button type="submit" class="primary">Save</button>
-        </div>
+        <CancelSave onCancel={onCancel} />
       </form>
     </Dialog>
   );
@@ -281,10 +309,7 @@ export function NamesDialog(props: {
           </p>
         ))}
         <p id="member-names-hint" class="muted">Kept on the host, for every paired browser and every conversation with that number. Leave one empty to show the number.</p>
-        <div class="dialog-buttons">
-          <button type="button" onClick={onCancel}>Cancel</button>
-          <button type="submit" class="primary">Save</button>
-        </div>
+        <CancelSave onCancel={onCancel} />
       </form>
     </Dialog>
   );
