@@ -6,8 +6,10 @@ page (``--allow-origin``), as a second phone's relay would be configured."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -55,14 +57,20 @@ def add_phone(page: Page, second: Demo) -> None:
     expect(conversations(page)).to_be_visible(timeout=WAIT)
 
 
-def test_one_browser_texts_through_two_hosts(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def two_phones(tmp_path: Path) -> Iterator[tuple[Demo, Demo]]:
+    """Two demo hosts; the second's relay accepts the first's page."""
     first_port = free_port()
     origin = f"http://127.0.0.1:{first_port}"
     with (
         running_demo(tmp_path / "first", port=first_port) as first,
         running_demo(tmp_path / "second", allow_origins=(origin,)) as second,
-        chromium() as browser,
     ):
+        yield first, second
+
+
+def test_one_browser_texts_through_two_hosts(tmp_path: Path) -> None:
+    with two_phones(tmp_path) as (first, second), chromium() as browser:
         page = browser.new_page()
         open_paired(page, first.link)
         # One phone: no switcher.
@@ -137,13 +145,7 @@ def test_the_phone_not_on_screen_notifies_and_keeps_its_open_conversation(
     page's ``Notification`` is watched as in test_notifications_browser.py), whose click
     shows the second phone at her thread. Each phone reopens its own conversation: the
     first phone's open conversation id means nothing at the second."""
-    first_port = free_port()
-    origin = f"http://127.0.0.1:{first_port}"
-    with (
-        running_demo(tmp_path / "first", port=first_port) as first,
-        running_demo(tmp_path / "second", allow_origins=(origin,)) as second,
-        chromium() as browser,
-    ):
+    with two_phones(tmp_path) as (first, second), chromium() as browser:
         context = browser.new_context()
         context.add_init_script(WATCH_NOTIFICATIONS)
         context.grant_permissions(["notifications"])  # as if allowed before
