@@ -24,6 +24,11 @@ async def serve_until_stopped(host: Host) -> None:
 @data_option
 @click.option("--relay", help="The relay's URL, e.g. wss://relay.example/v1 (kept for next time).")
 @click.option(
+    "--web-url",
+    help="Where browsers open the web client, e.g. http://127.0.0.1:8750/ for "
+    "`textport relay --web`: `textport pair --link` prints links to it.",
+)
+@click.option(
     "--transport",
     type=click.Choice(config.TRANSPORTS),
     default="sim",
@@ -39,7 +44,13 @@ async def serve_until_stopped(host: Host) -> None:
 @click.option("-v", "--verbose", is_flag=True, help="Log more.")
 @run
 async def host(
-    data: Path, relay: str | None, transport: str, config_file: Path | None, verbose: bool
+    *,
+    data: Path,
+    relay: str | None,
+    web_url: str | None,
+    transport: str,
+    config_file: Path | None,
+    verbose: bool,
 ) -> None:
     """Run the host: store, outbox, the SMS source and the connection to the relay."""
     setup_logging(verbose)
@@ -49,6 +60,7 @@ async def host(
             HostSettings(
                 data=data,
                 relay=relay,
+                web_url=web_url,
                 seed=False,
                 transport=transport,
                 config=settings,

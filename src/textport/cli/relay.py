@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -10,6 +11,7 @@ import click
 from textport.cli.common import data_option, fail, setup_logging
 from textport.errors import TextportError
 from textport.host.identity import load_identity
+from textport.host.web import add_client_routes
 from textport.protocol import derive
 from textport.relay.config import RelayConfig
 from textport.relay.server import serve
@@ -25,16 +27,25 @@ from textport.relay.server import serve
     help="A browser Origin allowed to connect, e.g. https://texts.example (repeatable).",
 )
 @click.option(
+    "--web",
+    is_flag=True,
+    help="Also serve the web client at / (only on a relay you run yourself: the page holds "
+    "the keys). Its own http://127.0.0.1:PORT and http://localhost:PORT are allowed Origins; "
+    "add --allow-origin for the address browsers use.",
+)
+@click.option(
     "--host-credential-hash",
     multiple=True,
     help="Hex SHA-256 credential hash of a host allowed to claim rooms (repeatable); "
     "by default, the host in --data.",
 )
 def relay(
+    *,
     data: Path,
     bind: str,
     port: int,
     allow_origin: tuple[str, ...],
+    web: bool,
     host_credential_hash: tuple[str, ...],
 ) -> None:
     """Run a relay: it routes encrypted frames and pairing channels, and sees no texts."""
@@ -47,11 +58,21 @@ def relay(
         if not (data / "host.json").exists():
             fail(f"no host in {data}: give --host-credential-hash or --data of a host")
         hashes = {derive.credential_hash(load_identity(data).credential)}
+    origins = set(allow_origin)
+    if web:
+        origins |= {f"http://127.0.0.1:{port}", f"http://localhost:{port}"}
+
+    def listening(urls: Sequence[str]) -> None:
+        click.echo(f"Relay: {' '.join(urls)}")
+        if web:
+            pages = (url.replace("ws://", "http://", 1).removesuffix("/v1") + "/" for url in urls)
+            click.echo(f"Web client: {' '.join(pages)}")
+
     try:
         config = RelayConfig(
-            host_credential_hashes=frozenset(hashes), allowed_origins=frozenset(allow_origin)
+            host_credential_hashes=frozenset(hashes), allowed_origins=frozenset(origins)
         )
-        serve(config, bind, port, listening=lambda urls: click.echo(f"Relay: {' '.join(urls)}"))
+        serve(config, bind, port, listening=listening, setup=add_client_routes if web else None)
     except TextportError as exc:
         fail(exc.message)
     except KeyboardInterrupt:

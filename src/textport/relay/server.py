@@ -20,7 +20,9 @@ Host (the daemon beside the SMS source)::
 
 Device (a paired browser or API client)::
 
-    -> join{room, token}        token_hash(token) registered in R? else error{unauthorized}
+    -> join{room, token}        R unknown (no host claimed it since the relay started)?
+                                error{room_unknown}: wait and retry. token_hash(token)
+                                not registered in R? error{unauthorized}
     <- ready{online}            joined; is the host connected?
     -> DATA(0) payload          to the host as DATA(link); dropped while it is offline
     <- DATA(0) payload          from the host
@@ -615,9 +617,15 @@ async def run_relay(
     *,
     path: str = DEFAULT_PATH,
     listening: Callable[[Sequence[str]], None] | None = None,
+    setup: Callable[[web.Application], None] | None = None,
 ) -> None:
-    """Serve a standalone relay until cancelled; ``listening`` gets its ``ws://`` URLs."""
-    runner = web.AppRunner(create_app(config, path=path), access_log=None, handle_signals=False)
+    """Serve a standalone relay until cancelled; ``listening`` gets its ``ws://`` URLs;
+    ``setup`` adds routes of its own to the application first (``textport relay --web``
+    serves the web client)."""
+    app = create_app(config, path=path)
+    if setup is not None:
+        setup(app)
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
     await runner.setup()
     try:
         site = web.TCPSite(runner, host, port)
@@ -645,12 +653,13 @@ def serve(
     *,
     path: str = DEFAULT_PATH,
     listening: Callable[[Sequence[str]], None] | None = None,
+    setup: Callable[[web.Application], None] | None = None,
 ) -> None:
     """Run a standalone relay until interrupted, on uvloop where it is installed.
 
     The entry point for ``textport relay``: KeyboardInterrupt propagates to the caller.
     """
-    main = run_relay(config, host, port, path=path, listening=listening)
+    main = run_relay(config, host, port, path=path, listening=listening, setup=setup)
     try:
         import uvloop  # noqa: PLC0415 - optional: not built everywhere (e.g. Termux)
     except ImportError:
