@@ -32,6 +32,7 @@ class ErrorCode(StrEnum):
     NOT_PAIRED = "not_paired"
     REVOKED = "revoked"
     UNAUTHORIZED = "unauthorized"
+    ROOM_UNKNOWN = "room_unknown"
     RATE_LIMITED = "rate_limited"
     SESSION_CLOSED = "session_closed"
     REKEY_REQUIRED = "rekey_required"

@@ -19,6 +19,7 @@ from textport.protocol.noise import KeyPair
     ("code", "message", "expected"),
     [
         ("unauthorized", "unknown token", ErrorCode.UNAUTHORIZED),
+        ("room_unknown", "no host has claimed this room", ErrorCode.ROOM_UNKNOWN),
         ("revoked", "the device was unpaired", ErrorCode.REVOKED),
         ("session_closed", "not_paired", ErrorCode.NOT_PAIRED),
         ("session_closed", "closed by the host", ErrorCode.SESSION_CLOSED),

@@ -258,6 +258,66 @@ def test_revocation_ends_waiting_calls_and_subscriptions(tmp_path: Path) -> None
     run(scenario)
 
 
+def _refusals(rig: HostRig, code: str) -> int:
+    assert rig.relay.relay is not None
+    return rig.relay.relay.stats.refusals[code]
+
+
+async def _relay_restarted_while_the_host_is_away(rig: HostRig) -> None:
+    """The host goes offline and the relay restarts on the same port, knowing nothing."""
+    await rig.go_offline()
+    await rig.relay.stop()
+    await rig.relay.start()
+
+
+def test_after_a_relay_restart_connect_waits_for_the_host_through_room_unknown(
+    tmp_path: Path,
+) -> None:
+    async def scenario() -> None:
+        async with running_host(tmp_path) as rig:
+            history(rig, conversations=1)
+            creds = credentials(rig)
+            await rig.allow()
+            await _relay_restarted_while_the_host_is_away(rig)
+            device = Device(creds, timeout=TIMEOUT)
+            connecting = asyncio.create_task(device.connect())
+            try:
+                await until(lambda: _refusals(rig, "room_unknown") >= 2, "two refused joins")
+                assert not connecting.done()  # retried, not given up: the device stays paired
+                await rig.start()  # claims the room and registers the tokens again
+                welcome = await connecting
+                assert welcome.seq == rig.store.latest_seq()
+                assert (await live(device)) == rig.store.latest_seq()
+                assert (await device.conversations()).convs
+            finally:
+                connecting.cancel()
+                await device.close()
+
+    run(scenario)
+
+
+def test_connect_gives_up_with_room_unknown_when_the_host_stays_away(tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with running_host(tmp_path) as rig:
+            creds = credentials(rig)
+            await rig.allow()
+            await _relay_restarted_while_the_host_is_away(rig)
+            with pytest.raises(SessionClosedError) as away:
+                await Device(creds, timeout=1.5).connect()
+            assert away.value.code == ErrorCode.ROOM_UNKNOWN
+            assert "the relay restarted" in away.value.message
+            assert _refusals(rig, "room_unknown") >= 2
+            # A token the room does not have is refused at once, once the host is back.
+            await rig.start()
+            stranger = credentials(rig, paired=False)
+            with pytest.raises(SessionClosedError) as refused:
+                await Device(stranger, timeout=TIMEOUT).connect()
+            assert refused.value.code == ErrorCode.UNAUTHORIZED
+            assert _refusals(rig, "unauthorized") == 1
+
+    run(scenario)
+
+
 def test_devices_the_host_does_not_know_are_refused(tmp_path: Path) -> None:
     async def scenario() -> None:
         async with running_host(tmp_path) as rig:

@@ -243,11 +243,16 @@ class HostRig:
         self._task = asyncio.create_task(self.link.run())
         await asyncio.wait_for(self.link.connected.wait(), TIMEOUT)
 
-    async def stop(self) -> None:
+    async def go_offline(self) -> None:
+        """End the host's relay connection (the store stays open); :meth:`start` again."""
         if self._task is not None:
             self._task.cancel()
             with suppress(asyncio.CancelledError):
                 await self._task
+            self._task = None
+
+    async def stop(self) -> None:
+        await self.go_offline()
         self.store.db.close()
 
     def new_device(self, name: str = "Firefox on Linux", *, paired: bool = True) -> Device:

@@ -117,9 +117,9 @@ def test_join_needs_a_registered_token_and_gets_fresh_link_ids() -> None:
     rooms = make_rooms()
     host = Conn("host")
     room, _ = rooms.claim(ROOM, OWNER, host)
-    with refused(ErrorCode.UNAUTHORIZED):
+    with refused(ErrorCode.UNAUTHORIZED):  # the room exists, the token is not in it
         rooms.join(ROOM, TOKEN, Conn("d"))
-    with refused(ErrorCode.UNAUTHORIZED):
+    with refused(ErrorCode.ROOM_UNKNOWN):  # no host claimed this one: wait and retry
         rooms.join(b"\x11" * 16, TOKEN, Conn("d"))
     room.register(TOKEN)
     room.register(TOKEN)  # idempotent
@@ -133,6 +133,24 @@ def test_join_needs_a_registered_token_and_gets_fresh_link_ids() -> None:
     assert room.link(1) is None
     c = rooms.join(ROOM, TOKEN, Conn("c"))
     assert c.id == 3  # ids move on; a live one is never reused
+
+
+def test_a_restarted_relay_knows_no_room_until_its_host_claims_it_and_registers() -> None:
+    before = make_rooms()
+    room, _ = before.claim(ROOM, OWNER, Conn("host"))
+    room.register(TOKEN)
+    before.join(ROOM, TOKEN, Conn("device"))
+    after = make_rooms()  # a restart: rooms live in memory only
+    with refused(ErrorCode.ROOM_UNKNOWN):
+        after.join(ROOM, TOKEN, Conn("device"))
+    host = Conn("host again")
+    room, _ = after.claim(ROOM, OWNER, host)
+    with refused(ErrorCode.UNAUTHORIZED):  # claimed, its tokens not registered yet
+        after.join(ROOM, TOKEN, Conn("device"))
+    room.register(TOKEN)
+    assert after.join(ROOM, TOKEN, Conn("device")).id == 1
+    assert after.release(room, host) is True
+    assert after.join(ROOM, TOKEN, Conn("device")).id == 2  # a known room, its host away
 
 
 def test_link_ids_wrap_and_skip_live_ones() -> None:
@@ -186,6 +204,8 @@ def test_a_credential_past_its_room_limit_forgets_its_longest_idle_room() -> Non
     rooms.claim(b"\x03" * 16, STRANGER, Conn("other owner"))  # counts apart
     rooms.claim(b"\x04" * 16, OWNER, Conn("new"))
     assert rooms.get(b"\x02" * 16) is None
+    with refused(ErrorCode.ROOM_UNKNOWN):  # its devices wait for the host to claim it again
+        rooms.join(b"\x02" * 16, TOKEN, Conn("device"))
     assert rooms.get(b"\x01" * 16) is not None
     with refused(ErrorCode.RATE_LIMITED):  # both remaining rooms have a host
         rooms.claim(b"\x05" * 16, OWNER, Conn("one too many"))

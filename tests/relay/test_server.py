@@ -105,17 +105,45 @@ def test_register_past_the_token_limit_is_refused_but_the_host_stays() -> None:
 # ---------------------------------------------------------------- devices
 
 
-def test_unknown_room_and_unknown_token_get_the_same_answer() -> None:
+def test_an_unknown_room_is_room_unknown_and_an_unknown_token_unauthorized() -> None:
     async def scenario() -> None:
         async with running() as h:
             host = await h.host(tokens=(token(1),))
             wrong_token = await h.join(ROOM, token(2))
-            first = await wrong_token.expect_error("unauthorized")
-            wrong_room = await h.join(b"\x0f" * 16, token(1))
-            assert await wrong_room.expect_error("unauthorized") == first
-            assert h.relay.stats.refusals["unauthorized"] == 2
+            await wrong_token.expect_error("unauthorized")
+            never_claimed = await h.join(b"\x0f" * 16, token(1))
+            await never_claimed.expect_error("room_unknown")
+            assert h.relay.stats.refusals == {"unauthorized": 1, "room_unknown": 1}
             await host.expect_silence()
             await host.close()
+
+    run(scenario)
+
+
+def test_after_a_restart_devices_get_room_unknown_until_the_host_is_back() -> None:
+    async def scenario() -> None:
+        async with running() as h:
+            host = await h.host(tokens=(token(1),))
+            device = await joined(h, host, token(1), 1)
+            for peer in (device, host):
+                await peer.close()
+        async with running() as h:  # a new relay: rooms and tokens were in memory only
+            early = await h.join(ROOM, token(1))
+            await early.expect_error("room_unknown")
+            host = await h.host()  # claimed; its tokens are not registered yet
+            between = await h.join(ROOM, token(1))
+            await between.expect_error("unauthorized")
+            await host.send(frames.RegisterOp(token_hash=b64(derive.token_hash(token(1)))))
+            await h.settle()
+            device = await joined(h, host, token(1), 1)
+            await device.data(b"back")
+            assert await host.raw() == b"\x02\x00\x00\x00\x01back"
+            await host.close()
+            await device.expect(OFFLINE)
+            late = await h.join(ROOM, token(1))  # the room outlives its host connection
+            await late.expect(frames.ReadyOp(online=False))
+            for peer in (device, late):
+                await peer.close()
 
     run(scenario)
 

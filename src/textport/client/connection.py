@@ -10,12 +10,19 @@ The socket and the session live and die together: any failure (a frame that does
 decode, a message that does not open, the relay's ``error``, the host coming or going)
 ends both, as docs/protocol.md section 8 says; the device then connects again. The
 protocol work is textport.protocol's; this module only moves its bytes.
+
+While connecting, the relay's ``room_unknown`` (it restarted and the host has not claimed
+its room again yet) is the host being away, not a refusal of this device: the join is
+tried again, with backoff, until the host is back or the time to connect is over; so is
+an ``unauthorized`` after it (the host is back and registering its devices' tokens).
+Every other refusal, and an ``unauthorized`` straight away, ends the attempt at once.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Callable
 from typing import Final
@@ -31,6 +38,10 @@ log = logging.getLogger(__name__)
 
 HEARTBEAT: Final = 20.0
 """Seconds between WebSocket pings, as the relay and the host use."""
+ROOM_RETRY_FIRST: Final = 0.5
+ROOM_RETRY_CAP: Final = 5.0
+"""Seconds between joins while the relay does not know the room (full jitter, doubling)."""
+_WAIT_FOR_HOST: Final = frozenset({ErrorCode.ROOM_UNKNOWN, ErrorCode.UNAUTHORIZED})
 _CODES: Final = frozenset(code.value for code in ErrorCode)
 
 
@@ -57,27 +68,47 @@ class Connection:
         timeout: float,
         clock: Callable[[], float] = time.time,
     ) -> Connection:
-        """Join the host's room, wait (at most ``timeout`` in all) for the host, run IK."""
-        try:
-            ws = await http.ws_connect(
-                credentials.relay,
-                heartbeat=HEARTBEAT,
-                # aiohttp refuses a message of exactly max_msg_size bytes: allow a full frame.
-                max_msg_size=frames.MAX_FRAME + 1,
-            )
-        except (aiohttp.ClientError, OSError) as exc:
-            raise SessionClosedError(f"cannot reach the relay: {type(exc).__name__}") from exc
-        try:
-            async with asyncio.timeout(timeout):
-                return cls(ws, await _handshake(ws, credentials, clock))
-        except TimeoutError:
-            await ws.close()
-            raise SessionClosedError(
-                f"no session with the host within {timeout:g} s (is it connected to the relay?)"
-            ) from None
-        except BaseException:
-            await ws.close()
-            raise
+        """Join the host's room, wait (at most ``timeout`` in all) for the host, run IK.
+
+        ``room_unknown`` is retried until ``timeout`` is over, and so is an ``unauthorized``
+        that follows it (the host claimed the room and is registering its tokens); at the
+        end the last refusal is raised.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        delay = ROOM_RETRY_FIRST
+        restarted = False
+        while True:
+            ws = await _ws_connect(http, credentials)
+            try:
+                async with asyncio.timeout_at(deadline):
+                    return cls(ws, await _handshake(ws, credentials, clock))
+            except TimeoutError:
+                await ws.close()
+                raise SessionClosedError(
+                    f"no session with the host within {timeout:g} s (is it connected to the relay?)"
+                ) from None
+            except SessionClosedError as exc:
+                await ws.close()
+                restarted = restarted or exc.code == ErrorCode.ROOM_UNKNOWN
+                if not restarted or exc.code not in _WAIT_FOR_HOST:
+                    raise
+                if loop.time() < deadline:
+                    log.info("the relay does not have the room or token yet (%s); again", exc.code)
+                    await asyncio.sleep(min(deadline - loop.time(), random.uniform(0, delay)))  # noqa: S311 - jitter
+                    delay = min(ROOM_RETRY_CAP, delay * 2)
+                if loop.time() >= deadline:
+                    if exc.code != ErrorCode.ROOM_UNKNOWN:
+                        raise
+                    raise SessionClosedError(
+                        f"no session with the host within {timeout:g} s: the relay does not "
+                        "know its room (the relay restarted and the host has not reconnected "
+                        "since)",
+                        ErrorCode.ROOM_UNKNOWN,
+                    ) from None
+            except BaseException:
+                await ws.close()
+                raise
 
     @property
     def closed(self) -> bool:
@@ -117,6 +148,20 @@ class Connection:
     async def close(self) -> None:
         self._session.close()
         await self._ws.close()
+
+
+async def _ws_connect(
+    http: aiohttp.ClientSession, credentials: Credentials
+) -> aiohttp.ClientWebSocketResponse:
+    try:
+        return await http.ws_connect(
+            credentials.relay,
+            heartbeat=HEARTBEAT,
+            # aiohttp refuses a message of exactly max_msg_size bytes: allow a full frame.
+            max_msg_size=frames.MAX_FRAME + 1,
+        )
+    except (aiohttp.ClientError, OSError) as exc:
+        raise SessionClosedError(f"cannot reach the relay: {type(exc).__name__}") from exc
 
 
 async def _handshake(

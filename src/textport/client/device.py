@@ -101,7 +101,11 @@ class Device:
     # ------------------------------------------------------------ lifecycle
 
     async def connect(self) -> wire.Welcome:
-        """Join the room, handshake, hello → welcome."""
+        """Join the room, handshake, hello → welcome.
+
+        Waits at most ``timeout`` for the host: also while a restarted relay does not know
+        its room yet (``room_unknown``, retried; raised when the time is over).
+        """
         if self._connection is not None:
             if self._ended is None:
                 raise ProtocolError("this device is already connected", ErrorCode.HANDSHAKE_STATE)

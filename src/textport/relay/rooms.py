@@ -279,9 +279,24 @@ class Rooms(Generic[C]):
         return True
 
     def join(self, room_id: bytes, token_hash: bytes, conn: C) -> DeviceLink[C]:
+        """A new link for a registered token.
+
+        A room the relay does not know (no host has claimed it since the relay started,
+        or it was forgotten as idle) is ``room_unknown``: its host registers the tokens
+        again when it comes back, so the device waits and retries. A room that exists but
+        does not hold the token is ``unauthorized`` (revoked, or not registered yet).
+        """
         room = self._rooms.get(room_id)
-        if room is None or token_hash not in room.tokens:
-            raise ProtocolError("unknown room or token", ErrorCode.UNAUTHORIZED)
+        if room is None:
+            raise ProtocolError(
+                "no host has claimed this room since the relay started; retry later",
+                ErrorCode.ROOM_UNKNOWN,
+            )
+        if token_hash not in room.tokens:
+            raise ProtocolError(
+                "unknown device token: revoked, or not registered by the host yet",
+                ErrorCode.UNAUTHORIZED,
+            )
         if len(room.links) >= self._max_devices:
             raise ProtocolError(
                 f"a room holds at most {self._max_devices} device connections",

@@ -10,7 +10,11 @@
  * once after `kick()` (the page came online or became visible). A definite
  * "you are unpaired" (relay `revoked`, host `bye{revoked}`, the host refusing
  * the key) forgets the pairing; so does a relay `unauthorized` that persists
- * (see `UNAUTHORIZED_GRACE`). Events are applied in order, each batch in one
+ * (see `UNAUTHORIZED_GRACE`). A relay `room_unknown` (it restarted and the
+ * host has not claimed its room since) is the host being away, never an
+ * unpairing: the status says the host is offline, the cache and the outbox
+ * stay, the `unauthorized` grace starts over and the loop retries with the
+ * usual backoff. Events are applied in order, each batch in one
  * IndexedDB transaction with the cursor (storage.ts); a live event that skips
  * a seq triggers a new `sync` from the cursor. A `reset` drops the cache, sets
  * the cursor to its seq and syncs from there: history then comes in pages.
@@ -68,9 +72,11 @@ export const STEP_TIMEOUT = 15_000;
 export const PING_INTERVAL = 30_000;
 export const SYNC_LIMIT = 500;
 /**
- * A relay `unauthorized` is also what a freshly restarted relay says before
- * the host has re-registered its devices' tokens, so it only counts as
- * "unpaired" once it has lasted this long (ms) over two or more attempts.
+ * A relay `unauthorized` is also what a freshly restarted relay says between
+ * the host claiming its room again and re-registering its devices' tokens
+ * (before the claim it says `room_unknown`, which never counts), so it only
+ * counts as "unpaired" once it has lasted this long (ms) over two or more
+ * attempts.
  */
 export const UNAUTHORIZED_GRACE = 10_000;
 const UNAUTHORIZED_RETRY = 4_000;
@@ -152,6 +158,12 @@ export interface ConnectionDeps {
 
 /** This browser is not paired any more. */
 class Unpaired extends Error {}
+
+/** The relay does not know the room (yet): its `error{room_unknown}`, or the close that follows it. */
+function roomUnknown(err: unknown): boolean {
+  return err instanceof SocketClosed ? err.reason === "room_unknown"
+    : err instanceof TextportError && err.code === "room_unknown";
+}
 
 /** The host went offline: wait for it and handshake again on the same socket. */
 class HostOffline extends Error {}
@@ -343,7 +355,11 @@ export class Connection {
           }
         }
         this.#log(`connection ended: ${err instanceof Error ? err.message : String(err)}`);
-        if (err instanceof SocketClosed && !err.opened) this.#setStatus({ relay: "unreachable", ready: false });
+        if (roomUnknown(err)) {
+          // The relay restarted and the host has not claimed its room since: the host is away.
+          this.#refusedSince = null;
+          this.#setStatus({ relay: "up", hostOnline: false, ready: false });
+        } else if (err instanceof SocketClosed && !err.opened) this.#setStatus({ relay: "unreachable", ready: false });
         else this.#setStatus({ relay: this.#status.relay === "unreachable" ? "unreachable" : "connecting", ready: false });
       } finally {
         this.#endSession();

@@ -25,6 +25,7 @@ export type ErrorCode =
   | "not_paired"
   | "revoked"
   | "unauthorized"
+  | "room_unknown"
   | "rate_limited"
   | "session_closed"
   | "rekey_required"

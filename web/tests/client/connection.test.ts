@@ -2,12 +2,13 @@
  * The connection against the FakeRelay and FakeHost test doubles: sync,
  * live events, gaps, reset instead of replay, requests matched by qid, the
  * outbox (no duplicates, resend after synced, texts past the host's lifetime
- * failed here and never sent), presence, reconnects and revocation.
+ * failed here and never sent), presence, reconnects, a restarted relay that
+ * does not know the room yet, and revocation.
  */
 
 import { describe, expect, it } from "vitest";
 
-import { PING_INTERVAL, UNAUTHORIZED_GRACE } from "../../src/client/connection";
+import { PING_INTERVAL, UNAUTHORIZED_GRACE, hostAway } from "../../src/client/connection";
 import { compose } from "../../src/client/outbox";
 import type { Capabilities, Convs, Message, Thread } from "../../src/protocol/messages";
 import { randomBytes } from "../../src/protocol/pairing";
@@ -400,6 +401,75 @@ describe("presence and reconnects", () => {
     await until(() => w.host.received.filter((m) => m.t === "hello").length === 2, 3000, "reconnect");
     await until(() => run.connection.status.ready);
     run.connection.stop();
+  });
+});
+
+describe("a restarted relay that does not know the room", () => {
+  const joins = (w: Awaited<ReturnType<typeof world>>): number => w.relay.seen.filter((s) => s.frame.op === "join").length;
+
+  it("room_unknown past the unauthorized grace: pairing, cache and outbox kept, host offline; the host back, it syncs and sends", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect();
+    const run = connect(w, pairing);
+    await until(() => run.connection.status.ready);
+    await w.host.receive("+15550100100", "cached before the restart");
+    await until(async () => (await w.store.conversations()).length === 1, 3000, "the cache");
+
+    w.host.disconnect(); // the phone is off ...
+    w.relay.restart(); // ... and the relay restarts: it knows no room now
+    const before = joins(w);
+    await until(() => joins(w) >= before + 2, 3000, "two refused joins");
+    expect(run.connection.status).toEqual({ relay: "up", hostOnline: false, ready: false });
+    expect(hostAway(run.connection.status)).toBe(true); // the "phone offline" banner
+    run.clock.now += 3 * UNAUTHORIZED_GRACE; // refused for longer than the grace, over more attempts
+    const later = joins(w);
+    await until(() => joins(w) >= later + 2, 3000, "more refused joins");
+    expect(run.unpaired).toEqual([]);
+    expect(await w.store.pairing()).not.toBeNull();
+    expect((await w.store.conversations()).map((c) => c.snippet)).toEqual(["cached before the restart"]);
+    expect(run.connection.status).toEqual({ relay: "up", hostOnline: false, ready: false });
+
+    const entry = await compose(w.store, { to: ["+15550100200"], body: "queued while the relay forgot" }, opts);
+    await run.connection.flush(); // not ready: it waits
+    expect(sends(w.host.received)).toHaveLength(0);
+    expect((await w.store.outboxEntry(entry.cmid))?.state).toBe("queued");
+
+    await w.host.connect(); // claims the room, registers the tokens again
+    await until(() => run.connection.status.ready, 3000, "synced with the host");
+    await until(async () => (await w.store.outboxEntry(entry.cmid)) === null, 3000, "the queued text sent");
+    expect(sends(w.host.received).map((m) => (m as { cmid: string }).cmid)).toEqual([entry.cmid]);
+    expect(run.unpaired).toEqual([]);
+    expect((await w.store.conversations()).some((c) => c.snippet === "cached before the restart")).toBe(true);
+    run.connection.stop();
+  });
+
+  it("room_unknown starts the unauthorized grace over; an unauthorized that then lasts still unpairs", async () => {
+    const w = await world();
+    const pairing = await pair(w);
+    await w.host.connect();
+    await w.host.revoke(w.deviceKey.publicKey); // the token is gone from the room
+    const run = connect(w, pairing);
+    await until(() => joins(w) === 1);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(run.unpaired).toEqual([]); // unauthorized once: the grace starts
+
+    w.host.disconnect();
+    w.relay.restart();
+    run.clock.now += UNAUTHORIZED_GRACE + 1;
+    run.connection.kick();
+    await until(() => run.connection.status.hostOnline === false, 3000, "room_unknown: the host away");
+    expect(run.unpaired).toEqual([]);
+
+    await w.host.connect(); // the room again, without this device's token
+    const before = joins(w);
+    await until(() => joins(w) > before, 3000, "a join refused as unauthorized");
+    await new Promise((r) => setTimeout(r, 30));
+    expect(run.unpaired).toEqual([]); // the grace started over at this refusal
+    run.clock.now += UNAUTHORIZED_GRACE + 1;
+    run.connection.kick();
+    await until(() => run.unpaired.length === 1, 3000, "unpaired");
+    expect(await w.store.pairing()).toBeNull();
   });
 });
 

@@ -197,8 +197,14 @@ export class FakeRelay {
       case "join": {
         const room = this.rooms.get(frame.room);
         const hash = derive.b64url(await derive.tokenHash(derive.unb64url(frame.token, 32)));
-        if (room === undefined || !room.tokens.has(hash)) {
-          this.#error(conn, "unauthorized", "unknown room or token");
+        // As src/textport/relay/rooms.py does: a room no host claimed (since a restart) is
+        // room_unknown; a room without this token is unauthorized.
+        if (room === undefined) {
+          this.#error(conn, "room_unknown", "no host has claimed this room since the relay started; retry later");
+          return;
+        }
+        if (!room.tokens.has(hash)) {
+          this.#error(conn, "unauthorized", "unknown device token: revoked, or not registered by the host yet");
           return;
         }
         conn.role = "device";
