@@ -79,6 +79,7 @@ export const SYNC_LIMIT = 500;
  * attempts.
  */
 export const UNAUTHORIZED_GRACE = 10_000;
+/** After a relay's refusal (`unauthorized`, `room_unknown`) ask again this often (ms, ±25 %). */
 const UNAUTHORIZED_RETRY = 4_000;
 /** The longest the expiry timer sleeps at once (ms); it then looks again (timers cap near 24.8 days). */
 export const EXPIRY_CHECK_CAP = 3_600_000;
@@ -357,7 +358,9 @@ export class Connection {
         this.#log(`connection ended: ${err instanceof Error ? err.message : String(err)}`);
         if (roomUnknown(err)) {
           // The relay restarted and the host has not claimed its room since: the host is away.
+          // Asked again every few seconds (not backing off to 30 s), so a returning phone shows soon.
           this.#refusedSince = null;
+          refused = true;
           this.#setStatus({ relay: "up", hostOnline: false, ready: false });
         } else if (err instanceof SocketClosed && !err.opened) this.#setStatus({ relay: "unreachable", ready: false });
         else this.#setStatus({ relay: this.#status.relay === "unreachable" ? "unreachable" : "connecting", ready: false });
