@@ -24,6 +24,13 @@ def test_every_error_code_is_documented_and_nothing_else() -> None:
     assert table == {code.value for code in ErrorCode}
 
 
+def test_the_browser_knows_the_same_error_codes() -> None:
+    source = (ROOT / "web" / "src" / "protocol" / "errors.ts").read_text()
+    union = re.search(r"export type ErrorCode =(.*?);", source, re.S)
+    assert union, "web/src/protocol/errors.ts has no ErrorCode union"
+    assert set(re.findall(r'"([a-z_]+)"', union.group(1))) == {code.value for code in ErrorCode}
+
+
 def test_every_message_type_is_in_the_catalogue() -> None:
     named = set(re.findall(r"\b([a-z_]+)\{", _section("Application messages")))
     assert set(messages.MESSAGE_TYPES) <= named, set(messages.MESSAGE_TYPES) - named

@@ -31,6 +31,7 @@ export type ErrorCode =
   | "rekey_required"
   | "invalid_number"
   | "body_too_long"
+  | "bad_file"
   | "internal";
 
 /** Base of every error textport raises on purpose. */
