@@ -25,6 +25,8 @@ import { CHANNEL_NAME, LOCK_NAME } from "./tabs";
 export const FIRST_SLOT = "main";
 export const REGISTRY_KEY = "textport-hosts";
 const SLOT_ID = /^[0-9a-f]{8}$/;
+/** The least time (ms) between two counts of one phone's unread texts. */
+const RECOUNT_GAP = 250;
 
 /** Where one slot keeps its things. */
 export interface SlotNames {
@@ -227,6 +229,8 @@ export class Hosts {
         const unread = client.state.phase !== "paired" ? 0 : (await client.store.conversations())
           .reduce((sum, conv) => sum + (conv.blocked ? 0 : conv.unread), 0);
         this.#update(id, { unread });
+        // A burst of events (a sync) is counted again once, a little later, not per event.
+        if (again) await new Promise((resolve) => setTimeout(resolve, RECOUNT_GAP));
       } while (again);
       counting = false;
     };
