@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "web" / "node_modules" / "axe-core" / "axe.min.js"
 Scheme = Literal["light", "dark"]
 SCHEMES: tuple[Scheme, ...] = ("light", "dark")
+GROUP_SAMPLE = ROOT / "tests" / "samples" / "sms-backup-restore" / "sms_and_mms.xml"
 DESKTOP: ViewportSize = {"width": 1200, "height": 800}
 BLOCKING = ("serious", "critical")
 """The impacts that fail a test (axe also reports "moderate" and "minor")."""
@@ -114,6 +115,9 @@ def _thread(page: Page) -> Locator:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     with running_demo(tmp_path_factory.mktemp("a11y") / "data") as running:
+        # A group (Contact D and two numbers) for the "Edit names" dialog.
+        imported = textport("import", "--data", str(running.data), str(GROUP_SAMPLE))
+        assert imported.returncode == 0, imported.stderr
         yield running
 
 
@@ -211,6 +215,13 @@ def _menu(page: Page) -> None:
     expect(page.get_by_role("menu")).to_be_visible()
 
 
+def _thread_menu(page: Page) -> None:
+    _open(page, CONTACTS[ANA])
+    header = page.get_by_role("region", name=re.compile("^Conversation with "))
+    header.get_by_role("button", name="Conversation options").click()
+    expect(page.get_by_role("menu")).to_be_visible()
+
+
 def _emoji(page: Page) -> None:
     _open(page, CONTACTS[ANA])
     page.get_by_role("button", name="Emoji").click()
@@ -239,6 +250,13 @@ def _rename(page: Page) -> None:
     expect(page.get_by_role("dialog", name="Edit name")).to_be_visible()
 
 
+def _names(page: Page) -> None:
+    group = conversations(page).get_by_role("listitem", name=re.compile(r"\+15550000009"))
+    group.get_by_role("button", name="Conversation options").click()
+    page.get_by_role("menuitem", name="Edit names").click()
+    expect(page.get_by_role("dialog", name="Edit names")).to_be_visible()
+
+
 def _schedule(page: Page) -> None:
     _open(page, CONTACTS[ANA])
     page.get_by_role("textbox", name="Message").fill("Later")
@@ -255,11 +273,13 @@ PAIRED_SCREENS: dict[str, Callable[[Page], None]] = {
     "devices": _devices,
     "new-conversation": _new,
     "options-menu": _menu,
+    "thread-options-menu": _thread_menu,
     "emoji-picker": _emoji,
     "shortcuts-help": _shortcuts,
     "notification-settings": _notification_settings,
     "delete-dialog": _delete,
     "edit-name-dialog": _rename,
+    "edit-names-dialog": _names,
     "schedule-dialog": _schedule,
 }
 
@@ -300,6 +320,24 @@ def test_paired_screen(paired: Page, screen: str, scheme: Scheme) -> None:
     _home(paired)
     PAIRED_SCREENS[screen](paired)
     _violations(paired, scheme)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_adding_a_phone(paired: Page, scheme: Scheme) -> None:
+    """The pairing screen for another phone: the switcher, the link field, Cancel."""
+    paired.emulate_media(color_scheme=scheme)
+    _home(paired)
+    paired.get_by_role("button", name="Add a phone").click()
+    heading = paired.get_by_role("heading", name="Pair this browser with another phone")
+    expect(heading).to_be_visible(timeout=WAIT)
+    expect(paired.get_by_test_id("pairing-code")).to_have_text(
+        re.compile(r"\w{4}-\w{4}"), timeout=WAIT
+    )
+    try:
+        _violations(paired, scheme)
+    finally:
+        paired.get_by_role("button", name="Cancel").click()
+        expect(conversations(paired)).to_be_visible(timeout=WAIT)
 
 
 _FOCUS_SHOWN = """() => {
