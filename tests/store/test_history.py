@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import types
 from pathlib import Path
 
 import pytest
@@ -290,6 +291,43 @@ def test_an_import_leaves_the_search_index_in_one_segment(store: Store, tmp_path
     assert segments() == 2
 
 
+def _merging(store: Store) -> dict[str, int]:
+    rows = store.db.execute(
+        "SELECT k, v FROM messages_fts_config WHERE k IN ('automerge', 'crisismerge')"
+    )
+    return {row[0]: row[1] for row in rows}
+
+
+def test_an_import_pauses_index_merges_and_turns_them_back_on(store: Store, tmp_path: Path) -> None:
+    """Segments pile up unmerged during the import (merged once at its end); after it,
+    FTS5 merges as it always does."""
+    history = [_sms(f"+1555010{i % 7}", f"word{i}", 1000 + i) for i in range(400)]
+    seen: list[int] = []
+    real_write = HistoryImport._write
+
+    def write(self: HistoryImport, batch: list[HistoryMessage]) -> None:
+        real_write(self, batch)
+        seen.append(_merging(store)["automerge"])
+
+    importer = HistoryImport(store, AttachmentFiles(tmp_path / "a"), batch=40)
+    importer._write = types.MethodType(write, importer)  # type: ignore[method-assign]
+    importer.run(history)
+    assert seen == [0] * 10
+    assert _merging(store) == {"automerge": 4, "crisismerge": 16}
+
+
+def test_merges_paused_by_a_killed_import_resume_when_the_store_opens_again(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "t.db"
+    first = Store(connect(path), lambda: NOW)
+    paused = first.bulk_index()
+    paused.__enter__()  # the importer is killed inside: its finally never runs
+    assert _merging(first) == {"automerge": 0, "crisismerge": 1999}
+    again = Store(connect(path), lambda: NOW)
+    assert _merging(again) == {"automerge": 4, "crisismerge": 16}
+
+
 def test_export_then_import_into_a_fresh_store_round_trips(store: Store, tmp_path: Path) -> None:
     files = AttachmentFiles(tmp_path / "a1")
     store.add_incoming("+15550100", "live text", 500, "live")
@@ -321,3 +359,25 @@ def test_export_then_import_into_a_fresh_store_round_trips(store: Store, tmp_pat
     # Exported records dedupe against the store they came from, live texts included.
     back = HistoryImport(store, files).run(exported)
     assert (back.messages, back.duplicates) == (0, 3)
+
+
+def test_version_7_keeps_no_column_sizes_and_finds_what_was_indexed_before(
+    tmp_path: Path,
+) -> None:
+    """Migration 7 rebuilds the index without its docsize table; earlier texts are still
+    found, and the delete trigger still keeps the index right."""
+    db = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+    migrate(db, upto=6)
+    old = Store(db, lambda: NOW)
+    kept = old.add_incoming("+15550100", "lunch tomorrow at noon", 5, "s1")
+    gone = old.add_incoming("+15550100", "lunch is off", 6, "s2")
+    assert db.execute("SELECT count(*) FROM messages_fts_docsize").fetchone() == (2,)
+    db.close()
+
+    store = Store(connect(tmp_path / "t.db"), lambda: NOW)
+    names = {row[0] for row in store.db.execute("SELECT name FROM sqlite_master")}
+    assert "messages_fts_docsize" not in names
+    assert [m.msg_id for m in search(store.db, "lunch")[0]] == [gone, kept]
+    store.db.execute("DELETE FROM messages WHERE id = ?", (gone,))
+    assert [m.msg_id for m in search(store.db, "lunch")[0]] == [kept]
+    assert search(store.db, "noon")[0][0].snippet == "lunch tomorrow at \x02noon\x03"

@@ -71,14 +71,15 @@ class HistoryImport:
         pending: list[HistoryMessage] = []
         held = 0
         try:
-            for message in messages:
-                pending.append(message)
-                held += sum(len(a.data) for a in message.attachments if a.data is not None)
-                if len(pending) >= self._batch or held >= BATCH_BYTES:
+            with self._store.bulk_index():
+                for message in messages:
+                    pending.append(message)
+                    held += sum(len(a.data) for a in message.attachments if a.data is not None)
+                    if len(pending) >= self._batch or held >= BATCH_BYTES:
+                        self._write(pending)
+                        pending, held = [], 0
+                if pending:
                     self._write(pending)
-                    pending, held = [], 0
-            if pending:
-                self._write(pending)
             if self.result.messages:
                 self._store.compact_index()
         finally:
