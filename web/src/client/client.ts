@@ -243,7 +243,10 @@ export class Client {
       pairing,
       onStatus: (status) => {
         if (this.#connection !== connection) return;
-        if (!status.ready) this.#pager.offline();
+        // Synced (ready): the pager has its connection before any view hears "ready" and
+        // asks it for something (the devices page did, and was told "not connected").
+        if (status.ready) this.#pager.online(connection);
+        else this.#pager.offline();
         this.#set({ status });
         this.#deps.tabs.post({ type: "status", status });
       },
@@ -253,9 +256,6 @@ export class Client {
       },
       onWelcome: (welcome) => this.#set({ caps: welcome.caps }),
       onReset: () => this.#pager.reset(),
-      onSynced: () => {
-        if (this.#connection === connection) this.#pager.online(connection);
-      },
       onDeviceChanged: ({ change, device }) => {
         if (this.#connection !== connection) return;
         this.#deviceChanged(change, device.name);

@@ -139,6 +139,7 @@ export interface ConnectionDeps {
   readonly agent: string;
   readonly deviceKey: KeyPair;
   readonly pairing: Pairing;
+  /** The status changed; `ready` once the session is synced: requests can go out. */
   onStatus?(status: ConnectionStatus): void;
   /** The cache or the outbox changed. */
   onChanged?(): void;
@@ -149,8 +150,6 @@ export interface ConnectionDeps {
   onWelcome?(welcome: Welcome): void;
   /** The host said reset: the cache is empty now, and answers to earlier requests are void. */
   onReset?(): void;
-  /** Synced: requests can go out. */
-  onSynced?(): void;
   /** Another device was paired or unpaired (a live notice, not an event). */
   onDeviceChanged?(message: DeviceChanged): void;
   /** Diagnostics (never keys or bodies). */
@@ -565,7 +564,6 @@ export class Connection {
         this.#setStatus({ ready: true });
         this.#flushReads();
         await this.flush();
-        this.#deps.onSynced?.();
         return;
       }
       case "reset": {

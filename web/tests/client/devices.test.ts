@@ -12,6 +12,7 @@ import { pairByCode } from "../../src/client/pairing";
 import { memoryMarker } from "../../src/client/session";
 import { Store } from "../../src/client/storage";
 import { toHex } from "../../src/protocol/bytes";
+import type { DeviceRecord } from "../../src/protocol/messages";
 import { generateKeyPair } from "../../src/protocol/keys";
 import { newCode } from "../../src/protocol/pairing";
 import { type World, pair, startClient, until, world } from "../fakes/setup";
@@ -54,6 +55,20 @@ describe("devices", () => {
     ]);
     client.dismissDeviceNotice();
     expect(client.state.deviceNotice).toBeNull();
+  });
+
+  it("can be asked the moment the client says it is ready (the devices page does)", async () => {
+    const w = await world();
+    await w.host.connect();
+    await pair(w);
+    const client = await startClient(w);
+    expect(client.state.status?.ready).not.toBe(true); // still connecting: the listener sees it turn
+    let asked: Promise<readonly DeviceRecord[]> | null = null;
+    client.subscribe((state) => {
+      if (asked === null && state.status?.ready === true) asked = client.devices();
+    });
+    const answer = await until(() => asked, 3000, "ready");
+    expect((await answer).map((d) => d.name)).toEqual(["Test browser"]);
   });
 
   it("unpairs another device on the host, and is refused one that is not paired", async () => {
