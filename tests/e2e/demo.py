@@ -47,13 +47,7 @@ def running_demo(
     options = ["--config", str(config)] if config is not None else []
     for origin in allow_origins:
         options += ["--allow-origin", origin]
-    process = subprocess.Popen(
-        [str(TEXTPORT), "demo", "--no-browser", "--port", str(port), "--data", str(data), *options],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    process = start("demo", "--no-browser", "--port", str(port), "--data", str(data), *options)
     try:
         assert process.stdout is not None
         deadline = time.monotonic() + 30
@@ -68,14 +62,30 @@ def running_demo(
         assert link, "textport demo printed no Open: link"
         yield Demo(process, port, data, link)
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-        if process.stdout is not None:
-            process.stdout.close()
+        stop(process)
+
+
+def start(*args: str) -> subprocess.Popen[str]:
+    """``textport ARGS`` as a process: its output a pipe, unbuffered; its errors dropped."""
+    return subprocess.Popen(
+        [str(TEXTPORT), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """SIGTERM, and SIGKILL if it has not ended 15 s later; its pipe closed."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(5)
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def textport(*args: str) -> subprocess.CompletedProcess[str]:

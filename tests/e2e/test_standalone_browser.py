@@ -7,7 +7,6 @@ phone is offline, and a text typed meanwhile goes out once the host is back."""
 from __future__ import annotations
 
 import contextlib
-import os
 import re
 import secrets
 import signal
@@ -20,7 +19,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e.browser import WAIT, chromium, conversations
-from tests.e2e.demo import TEXTPORT, free_port, submitted, textport
+from tests.e2e.demo import free_port, start, stop, submitted, textport
 from textport.transports.sim import ANA
 
 pytestmark = pytest.mark.browser
@@ -32,13 +31,7 @@ AWAY = re.compile("Your phone is offline")
 def process(*args: str, ready: str | None = None) -> Iterator[subprocess.Popen[str]]:
     """``textport ARGS`` until the block ends (SIGTERM); ``ready``: wait for a line
     starting with it."""
-    proc = subprocess.Popen(
-        [str(TEXTPORT), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+    proc = start(*args)
     try:
         if ready is not None:
             assert proc.stdout is not None
@@ -50,14 +43,7 @@ def process(*args: str, ready: str | None = None) -> Iterator[subprocess.Popen[s
             assert line.startswith(ready), f"textport {args[0]} never said {ready!r}"
         yield proc
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        stop(proc)
 
 
 def host(data: Path, port: int) -> contextlib.AbstractContextManager[subprocess.Popen[str]]:
