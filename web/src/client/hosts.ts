@@ -76,7 +76,11 @@ export function readRegistry(kv: KeyValue): Registry {
 }
 
 function writeRegistry(kv: KeyValue, registry: Registry): void {
-  kv.setItem(REGISTRY_KEY, JSON.stringify(registry));
+  try {
+    kv.setItem(REGISTRY_KEY, JSON.stringify(registry));
+  } catch {
+    // storage refused (some private modes): the phones last as long as this page
+  }
 }
 
 export interface HostView {
