@@ -406,14 +406,18 @@ describe("presence and reconnects", () => {
 
 describe("a restarted relay that does not know the room", () => {
   const joins = (w: Awaited<ReturnType<typeof world>>): number => w.relay.seen.filter((s) => s.frame.op === "join").length;
-  /** Two more refused joins: after a refusal the connection asks again in seconds, so kick it. */
+  /**
+   * Wait for `check`, waking the connection as it goes: after a refusal it asks again
+   * only seconds later (a kick, as the page regaining focus does, cuts that short).
+   */
+  const kicking = (run: ReturnType<typeof connect>, check: () => boolean, what: string): Promise<boolean> =>
+    until(() => {
+      run.connection.kick();
+      return check();
+    }, 5000, what);
   const twoMoreJoins = async (w: Awaited<ReturnType<typeof world>>, run: ReturnType<typeof connect>, what: string): Promise<void> => {
     const start = joins(w);
-    for (let i = 1; i <= 2; i++) {
-      await until(() => joins(w) >= start + i, 3000, what);
-      await new Promise((r) => setTimeout(r, 20));
-      run.connection.kick();
-    }
+    await kicking(run, () => joins(w) >= start + 2, what);
   };
 
   it("room_unknown past the unauthorized grace: pairing, cache and outbox kept, host offline; the host back, it syncs and sends", async () => {
@@ -443,8 +447,7 @@ describe("a restarted relay that does not know the room", () => {
     expect((await w.store.outboxEntry(entry.cmid))?.state).toBe("queued");
 
     await w.host.connect(); // claims the room, registers the tokens again
-    run.connection.kick(); // as the page regaining focus does; otherwise the next try is seconds away
-    await until(() => run.connection.status.ready, 3000, "synced with the host");
+    await kicking(run, () => run.connection.status.ready, "synced with the host");
     await until(async () => (await w.store.outboxEntry(entry.cmid)) === null, 3000, "the queued text sent");
     expect(sends(w.host.received).map((m) => (m as { cmid: string }).cmid)).toEqual([entry.cmid]);
     expect(run.unpaired).toEqual([]);
