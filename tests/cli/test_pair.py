@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from typing import Any
 import aiohttp
 import pytest
 
+from tests.e2e.demo import stop
 from textport.errors import ConfigError
 from textport.host import control
 from textport.host.identity import HostIdentity, load_identity
@@ -44,15 +44,6 @@ class Stack:
     data: Path
     relay_url: str
     identity: HostIdentity
-
-
-def _stop(process: subprocess.Popen[Any]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
 
 
 @pytest.fixture(scope="module")
@@ -93,9 +84,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             asyncio.run(_until_connected(data))
             yield Stack(data, url, load_identity(data))
         finally:
-            _stop(host)
+            stop(host)
     finally:
-        _stop(relay)
+        stop(relay)
         if relay.stdout is not None:
             relay.stdout.close()
 

@@ -15,6 +15,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 TEXTPORT = Path(sys.executable).with_name("textport")
 
@@ -76,7 +77,7 @@ def start(*args: str) -> subprocess.Popen[str]:
     )
 
 
-def stop(process: subprocess.Popen[str]) -> None:
+def stop(process: subprocess.Popen[Any]) -> None:
     """SIGTERM, and SIGKILL if it has not ended 15 s later; its pipe closed."""
     process.send_signal(signal.SIGTERM)
     try:
