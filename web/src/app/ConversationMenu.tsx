@@ -184,6 +184,17 @@ export function trapTab(event: KeyboardEvent, box: HTMLElement | null): void {
   }
 }
 
+/**
+ * A closing dialog gives the focus back to where it was, unless the focus has
+ * moved on meanwhile (a pane that opened as it closed put it in its first field).
+ */
+export function giveFocusBack(before: Element | null, dialog: Element | null): void {
+  const now = document.activeElement;
+  if (now === null || now === document.body || (dialog !== null && dialog.contains(now))) {
+    (before as HTMLElement | null)?.focus?.();
+  }
+}
+
 /** A modal dialog: labelled by its heading, focus kept inside, Escape cancels. */
 export function Dialog(props: { title: string; onCancel(): void; children: ComponentChildren }) {
   const { title, onCancel, children } = props;
@@ -192,7 +203,7 @@ export function Dialog(props: { title: string; onCancel(): void; children: Compo
   useEffect(() => {
     before.current = document.activeElement;
     box.current?.querySelector<HTMLElement>("[data-autofocus]")?.focus();
-    return () => (before.current as HTMLElement | null)?.focus?.();
+    return () => giveFocusBack(before.current, box.current);
   }, []);
   const onKey = (event: KeyboardEvent): void => {
     if (event.key === "Escape") {

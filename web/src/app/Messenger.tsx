@@ -157,8 +157,9 @@ function NewConversation(props: {
   const [error, setError] = useState<string | null>(null);
   const message = useRef<HTMLTextAreaElement | null>(null);
   const field = useRef<HTMLInputElement | null>(null);
-  // The cursor starts in "To" (autofocus works on a page's load only, not in a pane opened later).
-  useEffect(() => field.current?.focus(), []);
+  // The cursor starts in "To" (autofocus works on a page's load only, not in a pane opened
+  // later), as the pane appears: a layout effect, not one left for after the next frame.
+  useLayoutEffect(() => field.current?.focus(), []);
 
   const target = (number: string): Selection => {
     const existing = conversations.find((c) => samePeers(c.peers, [number]));

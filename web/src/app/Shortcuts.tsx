@@ -7,7 +7,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 
-import { trapTab } from "./ConversationMenu";
+import { giveFocusBack, trapTab } from "./ConversationMenu";
 import { type Command, SHORTCUTS, commandFor, isTyping } from "./keymap";
 
 /** Call `run` for each shortcut pressed anywhere in the page (not while a dialog is open). */
@@ -44,9 +44,10 @@ export function ModalDialog(props: { title: string; onClose(): void; children: C
   const ref = useRef<HTMLDialogElement | null>(null);
   const id = useRef(`modal-${++dialogs}`);
   useEffect(() => {
-    const before = document.activeElement as HTMLElement | null;
-    ref.current?.showModal();
-    return () => before?.focus?.();
+    const before = document.activeElement;
+    const dialog = ref.current;
+    dialog?.showModal();
+    return () => giveFocusBack(before, dialog);
   }, []);
   return (
     <dialog
