@@ -67,8 +67,9 @@ def test_a_version_1_database_is_migrated_with_its_data(tmp_path: Path) -> None:
     contacts = store.db.execute("SELECT number, name FROM contacts")
     assert [tuple(row) for row in contacts] == [("+15550100", "Ana")]
     keys = [row[0] for row in store.db.execute("SELECT sort_key FROM messages ORDER BY id")]
-    assert keys == [5 << SORT_BITS, (5 << SORT_BITS) + 1, 6 << SORT_BITS]
+    assert keys == [-(5 << SORT_BITS), -(5 << SORT_BITS) - 1, -(6 << SORT_BITS)]
     assert [m.msg_id for m in search(store.db, "hello")[0]] == [3]
+    assert [m.msg_id for m in search(store.db, "ms")[0]] == [2, 1]
 
 
 def test_a_partial_text_is_marked_with_the_parts_that_never_came(store: Store) -> None:
@@ -84,13 +85,26 @@ def test_a_partial_text_is_marked_with_the_parts_that_never_came(store: Store) -
         store.add_incoming("+15550100", "no such part", 7, "s3", parts=300)
 
 
-def test_sort_keys_are_unique_and_in_time_order(store: Store) -> None:
+def test_sort_keys_are_unique_and_ascend_from_the_newest(store: Store, tmp_path: Path) -> None:
+    """Live texts and imported ones of the same millisecond each take the next lower key,
+    and search lists them newest first, the later of one millisecond first."""
     ids = [store.add_incoming("+15550100", f"t{i}", at, f"s{i}") for i, at in enumerate([9, 9, 3])]
-    keys = [
-        store.db.execute("SELECT sort_key FROM messages WHERE id = ?", (i,)).fetchone()[0]
-        for i in ids
-    ]
-    assert keys == [9 << SORT_BITS, (9 << SORT_BITS) + 1, 3 << SORT_BITS]
+    history = [_sms("+15550100", f"t{i}", at) for i, at in ((3, 9), (4, 3), (5, 3))]
+    HistoryImport(store, AttachmentFiles(tmp_path / "a")).run(history)
+    keys = dict(store.db.execute("SELECT body, sort_key FROM messages").fetchall())
+    high9, high3 = -(9 << SORT_BITS), -(3 << SORT_BITS)
+    assert keys == {
+        "t0": high9,
+        "t1": high9 - 1,
+        "t2": high3,
+        "t3": high9 - 2,
+        "t4": high3 - 1,
+        "t5": high3 - 2,
+    }
+    bodies = dict(store.db.execute("SELECT id, body FROM messages").fetchall())
+    found = [bodies[m.msg_id] for m in search(store.db, "t")[0]]
+    assert found == ["t3", "t1", "t0", "t5", "t4", "t2"]
+    assert [bodies[i] for i in ids] == ["t0", "t1", "t2"]
 
 
 def test_pages_of_conversations_and_of_a_thread_have_no_gaps_or_repeats(store: Store) -> None:
@@ -371,6 +385,8 @@ def test_version_7_keeps_no_column_sizes_and_finds_what_was_indexed_before(
     old = Store(db, lambda: NOW)
     kept = old.add_incoming("+15550100", "lunch tomorrow at noon", 5, "s1")
     gone = old.add_incoming("+15550100", "lunch is off", 6, "s2")
+    # Keys as version 6 had them: ascending with time (the trigger reindexes them).
+    db.execute("UPDATE messages SET sort_key = -sort_key")
     assert db.execute("SELECT count(*) FROM messages_fts_docsize").fetchone() == (2,)
     db.close()
 
@@ -381,3 +397,39 @@ def test_version_7_keeps_no_column_sizes_and_finds_what_was_indexed_before(
     store.db.execute("DELETE FROM messages WHERE id = ?", (gone,))
     assert [m.msg_id for m in search(store.db, "lunch")[0]] == [kept]
     assert search(store.db, "noon")[0][0].snippet == "lunch tomorrow at \x02noon\x03"
+
+
+def test_version_8_turns_the_keys_newest_first_and_reindexes_them(tmp_path: Path) -> None:
+    """Migration 8 negates every sort key (ties keep their order: the later of one
+    millisecond sorts first) and rebuilds the index on them; both triggers still keep
+    it right, and export still runs oldest first."""
+    db = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+    db.row_factory = sqlite3.Row
+    migrate(db, upto=7)
+    old = Store(db, lambda: NOW)
+    first = old.add_incoming("+15550100", "lunch tomorrow at noon", 5, "s1")
+    second = old.add_incoming("+15550100", "lunch moved", 5, "s2")
+    third = old.add_incoming("+15550100", "lunch is off", 6, "s3")
+    # Keys as version 7 had them: ascending with time (the trigger reindexes them).
+    db.execute("UPDATE messages SET sort_key = -sort_key")
+    assert [m.msg_id for m in search(db, "lunch")[0]] == [first, second, third]
+    db.close()
+
+    store = Store(connect(tmp_path / "t.db"), lambda: NOW)
+    keys = [row[0] for row in store.db.execute("SELECT sort_key FROM messages ORDER BY id")]
+    assert keys == [-(5 << SORT_BITS), -(5 << SORT_BITS) - 1, -(6 << SORT_BITS)]
+    assert [m.msg_id for m in search(store.db, "lunch")[0]] == [third, second, first]
+    page, more = search(store.db, "lunch", limit=1)
+    assert more
+    assert [m.msg_id for m in search(store.db, "lunch", before=page[0].key)[0]] == [second, first]
+    store.db.execute("UPDATE messages SET body = 'dinner is off' WHERE id = ?", (third,))
+    assert [m.msg_id for m in search(store.db, "lunch")[0]] == [second, first]
+    assert [m.msg_id for m in search(store.db, "dinner")[0]] == [third]
+    store.db.execute("DELETE FROM messages WHERE id = ?", (second,))
+    assert [m.msg_id for m in search(store.db, "lunch")[0]] == [first]
+    exported = export_history(store, AttachmentFiles(tmp_path / "a"))
+    assert [m.body for m in exported] == ["lunch tomorrow at noon", "dinner is off"]
+    later = store.add_incoming("+15550100", "lunch again", 7, "s4")
+    assert [m.msg_id for m in search(store.db, "lunch")[0]] == [later, first]
+    # FTS5 checks its segments' structure (SQLite 3.40 does not compare the content).
+    store.db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('integrity-check')")

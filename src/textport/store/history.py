@@ -20,7 +20,7 @@ from textport.errors import StoreError
 from textport.store.attachments import AttachmentFiles
 from textport.store.backup.records import Attachment, HistoryMessage, HistoryState
 from textport.store.db import transaction
-from textport.store.store import SORT_BITS, Store
+from textport.store.store import SORT_BITS, Store, key_range, key_time
 
 BATCH = 25_000
 """Messages per transaction: bigger batches amortise the per-conversation statements."""
@@ -115,10 +115,12 @@ class HistoryImport:
                     )
                     self._attach(cursor.lastrowid, batch[i], stored[i])
             # This transaction holds the only write lock: every id from ``first`` on is
-            # this batch's. One statement indexes them all.
+            # this batch's. One statement indexes them all, in the index's order: FTS5
+            # writes out what it holds each time a rowid is lower than the one before.
             db.execute(
-                "INSERT INTO messages_fts (rowid, body) "
-                "SELECT sort_key, body FROM messages WHERE id >= ?",
+                "WITH batch AS MATERIALIZED (SELECT sort_key, body FROM messages WHERE id >= ?) "
+                "INSERT INTO messages_fts (rowid, body) SELECT sort_key, body FROM batch "
+                "ORDER BY sort_key",
                 (first,),
             )
             self._contacts(batch[i] for i in fresh)
@@ -169,18 +171,19 @@ class HistoryImport:
         if not fresh:
             return {}
         times = [batch[i].at_ms for i in fresh]
-        used: dict[int, int] = {}
+        lowest = key_range(max(times))[0]
+        highest = key_range(min(times))[1]
+        used: dict[int, int] = {}  # the lowest key in use of each millisecond
         for (key,) in self._store.db.execute(
-            "SELECT sort_key FROM messages WHERE sort_key BETWEEN ? AND ?",
-            (min(times) << SORT_BITS, ((max(times) + 1) << SORT_BITS) - 1),
+            "SELECT sort_key FROM messages WHERE sort_key BETWEEN ? AND ?", (lowest, highest)
         ):
-            at = key >> SORT_BITS
-            used[at] = max(used.get(at, key), key)
+            at = key_time(key)
+            used[at] = min(used.get(at, key), key)
         keys: dict[int, int] = {}
         for i, at in zip(fresh, times, strict=True):
             last = used.get(at)
-            key = at << SORT_BITS if last is None else last + 1
-            if key >> SORT_BITS != at:
+            key = key_range(at)[1] if last is None else last - 1
+            if key_time(key) != at:
                 raise StoreError(f"over {1 << SORT_BITS} messages in one millisecond ({at})")
             used[at] = keys[i] = key
         return keys
@@ -289,12 +292,12 @@ def export_history(store: Store, files: AttachmentFiles) -> Iterator[HistoryMess
     """Every message, oldest first, as history records (attachments read from their files)."""
     db = store.db
     contacts = dict(db.execute("SELECT number, name FROM contacts").fetchall())
-    last = -1
+    last = (1 << 63) - 1
     while True:
         rows = db.execute(
             "SELECT m.id, m.kind, m.dir, m.sender, m.body, m.at, m.state, m.subject, m.sort_key, "
             "c.peers FROM messages m JOIN conversations c ON c.id = m.conv "
-            "WHERE m.sort_key > ? ORDER BY m.sort_key LIMIT 1000",
+            "WHERE m.sort_key < ? ORDER BY m.sort_key DESC LIMIT 1000",
             (last,),
         ).fetchall()
         if not rows:

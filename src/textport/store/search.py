@@ -1,8 +1,9 @@
 """Full-text search over every message, newest first, with highlighted snippets.
 
-The FTS5 index's rowid is ``messages.sort_key`` (time order, migration 0002), so a
-search walks the index from the newest match and stops after a page: its cost follows
-the page size, not how many messages match. People type words, not FTS5 syntax:
+The FTS5 index's rowid is ``messages.sort_key``, which ascends from the newest message
+(migration 0008), so a search walks the index from the newest match, in the order FTS5
+reads fastest, and stops after a page: its cost follows the page size, not how many
+messages match. People type words, not FTS5 syntax:
 :func:`match_expression` quotes each word (so ``AND``, ``-`` or ``*`` typed by a person
 mean nothing special), keeps "quoted phrases", and lets the last word match as a prefix
 while it is being typed.
@@ -141,15 +142,15 @@ def search(
         "SELECT m.id, m.conv, m.at, f.rowid AS key, "
         "snippet(messages_fts, 0, ?, ?, '…', ?) AS snippet "
         "FROM messages_fts f JOIN messages m ON m.sort_key = f.rowid "
-        "WHERE messages_fts MATCH ? AND f.rowid < ? "
+        "WHERE messages_fts MATCH ? AND f.rowid > ? "
         "AND m.conv NOT IN (SELECT id FROM conversations WHERE blocked = 1) "
-        "ORDER BY f.rowid DESC LIMIT ?",
+        "ORDER BY f.rowid LIMIT ?",
         (
             HIGHLIGHT_START,
             HIGHLIGHT_END,
             SNIPPET_TOKENS,
             expression,
-            (1 << 63) - 1 if before is None else before,
+            -(1 << 63) if before is None else before,
             limit + 1,
         ),
     ).fetchall()

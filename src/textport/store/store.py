@@ -21,7 +21,8 @@ from textport.store.search import Vocabulary
 
 Clock = Callable[[], float]
 SORT_BITS = 20
-"""messages.sort_key = at * 2**SORT_BITS + a tie-breaker (migration 0002)."""
+"""messages.sort_key = -(at * 2**SORT_BITS + a tie-breaker): unique, and ascending from
+the newest message, the order in which FTS5 reads its index fastest (migration 0008)."""
 EventKind = Literal["msg", "status", "conv", "gone"]
 SCHEDULE_SLACK_MS = 5_000
 """A text scheduled for less than this far ahead (or in the past) is sent now."""
@@ -99,6 +100,18 @@ class Device:
 
 def peers_key(peers: Iterable[str]) -> str:
     return ",".join(sorted(set(peers)))
+
+
+def key_range(at_ms: int) -> tuple[int, int]:
+    """The lowest and the highest sort key of a message at ``at_ms``: the first one
+    stored takes the highest, each later one the next lower."""
+    high = -(at_ms << SORT_BITS)
+    return high - (1 << SORT_BITS) + 1, high
+
+
+def key_time(sort_key: int) -> int:
+    """The ``at`` (ms) of a sort key."""
+    return (-sort_key) >> SORT_BITS
 
 
 class Store:
@@ -739,14 +752,14 @@ class Store:
         return msg_id
 
     def sort_key(self, at_ms: int) -> int:
-        """A unique key in the order of time: ``at_ms * 2**20`` plus the first free tie-breaker."""
-        low = at_ms << SORT_BITS
+        """A unique key, ascending from the newest: ``-(at_ms * 2**20)`` less the first
+        free tie-breaker (a later text of the same millisecond sorts as newer)."""
+        low, high = key_range(at_ms)
         row = self.db.execute(
-            "SELECT max(sort_key) FROM messages WHERE sort_key BETWEEN ? AND ?",
-            (low, low + (1 << SORT_BITS) - 1),
+            "SELECT min(sort_key) FROM messages WHERE sort_key BETWEEN ? AND ?", (low, high)
         ).fetchone()
-        key = low if row[0] is None else int(row[0]) + 1
-        if key >= low + (1 << SORT_BITS):
+        key = high if row[0] is None else int(row[0]) - 1
+        if key < low:
             raise StoreError("over a million messages in one millisecond; check the clock")
         return key
 
