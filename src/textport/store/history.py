@@ -74,7 +74,8 @@ class HistoryImport:
             with self._store.bulk_index():
                 for message in messages:
                     pending.append(message)
-                    held += sum(len(a.data) for a in message.attachments if a.data is not None)
+                    if message.attachments:
+                        held += sum(len(a.data) for a in message.attachments if a.data)
                     if len(pending) >= self._batch or held >= BATCH_BYTES:
                         self._write(pending)
                         pending, held = [], 0
@@ -135,10 +136,16 @@ class HistoryImport:
         """Indexes of the batch's messages not stored yet: the same conversation, time to
         the millisecond, direction and text mean the same message (imported before, a
         repeat in the file, or a live text exported and imported back)."""
-        spans: dict[int, tuple[int, int]] = {}
+        spans: dict[int, list[int]] = {}  # conversation: [earliest, latest]
         for conv, message in zip(convs, batch, strict=True):
-            low, high = spans.get(conv, (message.at_ms, message.at_ms))
-            spans[conv] = (min(low, message.at_ms), max(high, message.at_ms))
+            at = message.at_ms
+            span = spans.get(conv)
+            if span is None:
+                spans[conv] = [at, at]
+            elif at < span[0]:
+                span[0] = at
+            elif at > span[1]:
+                span[1] = at
         db = self._store.db
         db.execute(
             "CREATE TEMP TABLE IF NOT EXISTS import_spans "
@@ -149,15 +156,16 @@ class HistoryImport:
             "INSERT INTO import_spans (conv, low, high) VALUES (?, ?, ?)",
             [(conv, low, high) for conv, (low, high) in spans.items()],
         )
-        seen: set[tuple[int, int, str, str]] = {
-            (row[0], row[1], row[2], row[3])
-            for row in db.execute(
+        rows = db.cursor()
+        rows.row_factory = None  # plain tuples, the identities themselves
+        seen: set[tuple[int, int, str, str]] = set(
+            rows.execute(
                 # CROSS JOIN keeps the spans outside: a seek per conversation into the
                 # thread index, where the planner would otherwise scan every message.
                 "SELECT m.conv, m.at, m.dir, m.body FROM import_spans s "
                 "CROSS JOIN messages m ON m.conv = s.conv AND m.at BETWEEN s.low AND s.high"
             )
-        }
+        )
         fresh = []
         for i, (conv, message) in enumerate(zip(convs, batch, strict=True)):
             identity = (conv, message.at_ms, message.direction, message.body)
@@ -182,15 +190,20 @@ class HistoryImport:
         keys: dict[int, int] = {}
         for i, at in zip(fresh, times, strict=True):
             last = used.get(at)
-            key = key_range(at)[1] if last is None else last - 1
-            if key_time(key) != at:
-                raise StoreError(f"over {1 << SORT_BITS} messages in one millisecond ({at})")
+            if last is None:
+                key = -(at << SORT_BITS)  # key_range(at)[1], inline: a million calls
+            else:
+                key = last - 1
+                if key_time(key) != at:
+                    raise StoreError(f"over {1 << SORT_BITS} messages in one millisecond ({at})")
             used[at] = keys[i] = key
         return keys
 
     def _contacts(self, messages: Iterable[HistoryMessage]) -> None:
         names = []
         for message in messages:
+            if message.names.keys() <= self._named:  # the usual case, checked in C
+                continue
             for number, name in message.names.items():
                 if number not in self._named:
                     self._named.add(number)
