@@ -375,6 +375,13 @@ def test_export_then_import_into_a_fresh_store_round_trips(store: Store, tmp_pat
     assert (back.messages, back.duplicates) == (0, 3)
 
 
+def _store_before_pairs(db: sqlite3.Connection) -> Store:
+    """Today's Store on a schema older than 9, which had no word-pair index to write."""
+    store = Store(db, lambda: NOW)
+    store.index_pairs = lambda texts: None  # type: ignore[method-assign]
+    return store
+
+
 def test_version_7_keeps_no_column_sizes_and_finds_what_was_indexed_before(
     tmp_path: Path,
 ) -> None:
@@ -382,7 +389,7 @@ def test_version_7_keeps_no_column_sizes_and_finds_what_was_indexed_before(
     found, and the delete trigger still keeps the index right."""
     db = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
     migrate(db, upto=6)
-    old = Store(db, lambda: NOW)
+    old = _store_before_pairs(db)
     kept = old.add_incoming("+15550100", "lunch tomorrow at noon", 5, "s1")
     gone = old.add_incoming("+15550100", "lunch is off", 6, "s2")
     # Keys as version 6 had them: ascending with time (the trigger reindexes them).
@@ -406,7 +413,7 @@ def test_version_8_turns_the_keys_newest_first_and_reindexes_them(tmp_path: Path
     db = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
     db.row_factory = sqlite3.Row
     migrate(db, upto=7)
-    old = Store(db, lambda: NOW)
+    old = _store_before_pairs(db)
     first = old.add_incoming("+15550100", "lunch tomorrow at noon", 5, "s1")
     second = old.add_incoming("+15550100", "lunch moved", 5, "s2")
     third = old.add_incoming("+15550100", "lunch is off", 6, "s3")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from textport.errors import StoreError
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 
 def _migrations() -> list[tuple[int, str]]:

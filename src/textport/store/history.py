@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import count
 
 from textport.errors import StoreError
 from textport.store.attachments import AttachmentFiles
@@ -102,28 +103,30 @@ class HistoryImport:
             keys = self._sort_keys(batch, fresh)
             first = int(db.execute("SELECT coalesce(max(id), 0) + 1 FROM messages").fetchone()[0])
             plain = [i for i in fresh if not batch[i].attachments]
+            rich = [i for i in fresh if batch[i].attachments]
             db.executemany(
                 "INSERT INTO messages (conv, dir, sender, body, at, state, kind, subject, "
                 "sort_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [_row(convs[i], batch[i], keys[i]) for i in plain],
             )
-            for i in fresh:
-                if batch[i].attachments:
-                    cursor = db.execute(
-                        "INSERT INTO messages (conv, dir, sender, body, at, state, kind, "
-                        "subject, sort_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        _row(convs[i], batch[i], keys[i]),
-                    )
-                    self._attach(cursor.lastrowid, batch[i], stored[i])
+            for i in rich:
+                cursor = db.execute(
+                    "INSERT INTO messages (conv, dir, sender, body, at, state, kind, "
+                    "subject, sort_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    _row(convs[i], batch[i], keys[i]),
+                )
+                self._attach(cursor.lastrowid, batch[i], stored[i])
             # This transaction holds the only write lock: every id from ``first`` on is
-            # this batch's. One statement indexes them all, in the index's order: FTS5
-            # writes out what it holds each time a rowid is lower than the one before.
+            # this batch's, given in the order of insertion. One statement indexes them
+            # all, in the index's order: FTS5 writes out what it holds each time a rowid
+            # is lower than the one before.
             db.execute(
                 "WITH batch AS MATERIALIZED (SELECT sort_key, body FROM messages WHERE id >= ?) "
                 "INSERT INTO messages_fts (rowid, body) SELECT sort_key, body FROM batch "
                 "ORDER BY sort_key",
                 (first,),
             )
+            self._store.index_pairs(zip(count(first), (batch[i].body for i in plain + rich)))
             self._contacts(batch[i] for i in fresh)
             self._store.touch_conversations(_touched(batch, convs, fresh), history=True)
         self.result.messages += len(fresh)

@@ -17,6 +17,7 @@ from typing import Literal
 from textport.errors import StoreError
 from textport.protocol import messages as wire
 from textport.store.db import transaction
+from textport.store.phrases import WORDS
 from textport.store.search import Vocabulary
 
 Clock = Callable[[], float]
@@ -120,6 +121,7 @@ class Store:
         self._clock = clock
         self.vocabulary = Vocabulary(db)
         self._resume_merges()
+        self._fill_pairs()
 
     def now_ms(self) -> int:
         return int(self._clock() * 1000)
@@ -330,8 +332,9 @@ class Store:
         return convs
 
     def delete_conversation(self, conv: int) -> list[bytes]:
-        """Delete ``conv``: its messages (their search index rows go by trigger), queued
-        texts, attachments, participants and itself, and append a ``gone`` event.
+        """Delete ``conv``: its messages (their search index rows go by trigger, their
+        word pairs here), queued texts, attachments, participants and itself, and append
+        a ``gone`` event.
 
         Returns the SHA-256 of attachment files no other message uses: the caller
         removes them after this commit (a crash in between leaves unreferenced files,
@@ -353,6 +356,11 @@ class Store:
             mine = "SELECT id FROM messages WHERE conv = ?"
             self.db.execute(f"DELETE FROM attachments WHERE msg_id IN ({mine})", (conv,))  # noqa: S608
             self.db.execute(f"DELETE FROM outbox WHERE msg_id IN ({mine})", (conv,))  # noqa: S608
+            texts = self.db.execute("SELECT id, body FROM messages WHERE conv = ?", (conv,))
+            self.db.executemany(
+                "INSERT INTO message_pairs (message_pairs, rowid, pairs) VALUES ('delete', ?, ?)",
+                [(msg_id, WORDS.pairs(body)) for msg_id, body in texts],
+            )
             self.db.execute("DELETE FROM messages WHERE conv = ?", (conv,))
             self.db.execute("DELETE FROM participants WHERE conv = ?", (conv,))
             self.db.execute("DELETE FROM conversations WHERE id = ?", (conv,))
@@ -422,10 +430,12 @@ class Store:
 
     def _merges(self, *, automerge: int, crisismerge: int) -> None:
         with transaction(self.db):
-            for key, value in (("automerge", automerge), ("crisismerge", crisismerge)):
-                self.db.execute(
-                    "INSERT INTO messages_fts (messages_fts, rank) VALUES (?, ?)", (key, value)
-                )
+            for table in _INDEXES:
+                for key, value in (("automerge", automerge), ("crisismerge", crisismerge)):
+                    self.db.execute(
+                        f"INSERT INTO {table} ({table}, rank) VALUES (?, ?)",  # noqa: S608
+                        (key, value),
+                    )
 
     def _resume_merges(self) -> None:
         """Undo a :meth:`bulk_index` that never ended (its process was killed)."""
@@ -444,7 +454,29 @@ class Store:
         second per million texts (docs/history.md, "Writing it safely").
         """
         with transaction(self.db):
-            self.db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('optimize')")
+            for table in _INDEXES:
+                self.db.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")  # noqa: S608
+
+    def index_pairs(self, texts: Iterable[tuple[int, str]]) -> None:
+        """Add new texts' word pairs (phrases.py) by message id, ascending: FTS5 writes
+        out what it holds each time a rowid is lower than the one before it."""
+        self.db.executemany(
+            "INSERT INTO message_pairs (rowid, pairs) VALUES (?, ?)",
+            [(msg_id, WORDS.pairs(body)) for msg_id, body in texts],
+        )
+
+    def _fill_pairs(self) -> None:
+        """Index the word pairs of the texts stored before schema 9, once."""
+        if self.get_meta("phrase_pairs") is None:
+            return
+        with transaction(self.db):
+            if self.get_meta("phrase_pairs") is None:
+                return  # another process filled it meanwhile
+            texts = self.db.execute("SELECT id, body FROM messages ORDER BY id")
+            while chunk := texts.fetchmany(10_000):
+                self.index_pairs(chunk)
+            self.db.execute("INSERT INTO message_pairs (message_pairs) VALUES ('optimize')")
+            self.db.execute("DELETE FROM meta WHERE key = 'phrase_pairs'")
 
     def announce(self, convs: Iterable[int]) -> None:
         """A ``conv`` event for each conversation: devices learn its new state."""
@@ -743,9 +775,9 @@ class Store:
                     missing,
                 ),
             ).lastrowid
-            self.index(key, body)
             if msg_id is None:
                 raise StoreError("SQLite returned no id for a new message")
+            self.index(msg_id, key, body)
             self._event("msg", msg_id)
             touched = at_ms if touched_at is None else touched_at
             self.touch_conversation(conv, touched, body, 1 if direction == "in" else 0)
@@ -763,9 +795,11 @@ class Store:
             raise StoreError("over a million messages in one millisecond; check the clock")
         return key
 
-    def index(self, sort_key: int, body: str) -> None:
-        """Add a new message's text to the full-text index (migration 0002 says why here)."""
+    def index(self, msg_id: int, sort_key: int, body: str) -> None:
+        """Add a new message's text to the full-text index (migration 0002 says why here)
+        and its word pairs to theirs (migration 0009)."""
         self.db.execute("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", (sort_key, body))
+        self.index_pairs([(msg_id, body)])
         self.vocabulary.add(body)
 
     def set_state(
@@ -944,6 +978,9 @@ class Store:
             (key, value),
         )
 
+
+_INDEXES = ("messages_fts", "message_pairs")
+"""The FTS5 tables, merged alike."""
 
 # Column lists shared by the queries that build records (constants, never user input).
 _DEVICE = (
