@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 import sqlite3
 import types
+from concurrent.futures import Executor
 from pathlib import Path
 
 import pytest
@@ -305,9 +306,9 @@ def test_an_import_leaves_the_search_index_in_one_segment(store: Store, tmp_path
     assert segments() == 2
 
 
-def _merging(store: Store) -> dict[str, int]:
+def _merging(store: Store, table: str = "messages_fts") -> dict[str, int]:
     rows = store.db.execute(
-        "SELECT k, v FROM messages_fts_config WHERE k IN ('automerge', 'crisismerge')"
+        f"SELECT k, v FROM {table}_config WHERE k IN ('automerge', 'crisismerge')"
     )
     return {row[0]: row[1] for row in rows}
 
@@ -319,15 +320,17 @@ def test_an_import_pauses_index_merges_and_turns_them_back_on(store: Store, tmp_
     seen: list[int] = []
     real_write = HistoryImport._write
 
-    def write(self: HistoryImport, batch: list[HistoryMessage]) -> None:
-        real_write(self, batch)
+    def write(self: HistoryImport, batch: list[HistoryMessage], indexer: Executor) -> None:
+        real_write(self, batch, indexer)
         seen.append(_merging(store)["automerge"])
+        assert _merging(store, "message_pairs") == {"automerge": 0, "crisismerge": 1999}
 
     importer = HistoryImport(store, AttachmentFiles(tmp_path / "a"), batch=40)
     importer._write = types.MethodType(write, importer)  # type: ignore[method-assign]
     importer.run(history)
     assert seen == [0] * 10
     assert _merging(store) == {"automerge": 4, "crisismerge": 16}
+    assert _merging(store, "message_pairs") == {"automerge": 4, "crisismerge": 16}
 
 
 def test_merges_paused_by_a_killed_import_resume_when_the_store_opens_again(
@@ -378,7 +381,7 @@ def test_export_then_import_into_a_fresh_store_round_trips(store: Store, tmp_pat
 def _store_before_pairs(db: sqlite3.Connection) -> Store:
     """Today's Store on a schema older than 9, which had no word-pair index to write."""
     store = Store(db, lambda: NOW)
-    store.index_pairs = lambda texts: None  # type: ignore[method-assign]
+    store.index_pairs = lambda pairs: None  # type: ignore[method-assign]
     return store
 
 

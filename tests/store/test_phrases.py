@@ -146,7 +146,7 @@ def test_an_import_indexes_pairs_and_an_upgrade_indexes_the_older_texts(tmp_path
     db.row_factory = sqlite3.Row
     migrate(db, upto=8)
     old = Store(db, lambda: NOW)
-    old.index_pairs = lambda texts: None  # type: ignore[method-assign]  # none at version 8
+    old.index_pairs = lambda pairs: None  # type: ignore[method-assign]  # none at version 8
     before = old.add_incoming("+15550100", "see you on the way home", 5, "s1")
     db.close()
 

@@ -457,13 +457,10 @@ class Store:
             for table in _INDEXES:
                 self.db.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")  # noqa: S608
 
-    def index_pairs(self, texts: Iterable[tuple[int, str]]) -> None:
-        """Add new texts' word pairs (phrases.py) by message id, ascending: FTS5 writes
-        out what it holds each time a rowid is lower than the one before it."""
-        self.db.executemany(
-            "INSERT INTO message_pairs (rowid, pairs) VALUES (?, ?)",
-            [(msg_id, WORDS.pairs(body)) for msg_id, body in texts],
-        )
+    def index_pairs(self, pairs: Iterable[tuple[int, str]]) -> None:
+        """Add new texts' word pairs (``WORDS.pairs``) by message id, ascending: FTS5
+        writes out what it holds each time a rowid is lower than the one before it."""
+        self.db.executemany("INSERT INTO message_pairs (rowid, pairs) VALUES (?, ?)", pairs)
 
     def _fill_pairs(self) -> None:
         """Index the word pairs of the texts stored before schema 9, once."""
@@ -474,7 +471,7 @@ class Store:
                 return  # another process filled it meanwhile
             texts = self.db.execute("SELECT id, body FROM messages ORDER BY id")
             while chunk := texts.fetchmany(10_000):
-                self.index_pairs(chunk)
+                self.index_pairs((msg_id, WORDS.pairs(body)) for msg_id, body in chunk)
             self.db.execute("INSERT INTO message_pairs (message_pairs) VALUES ('optimize')")
             self.db.execute("DELETE FROM meta WHERE key = 'phrase_pairs'")
 
@@ -799,7 +796,7 @@ class Store:
         """Add a new message's text to the full-text index (migration 0002 says why here)
         and its word pairs to theirs (migration 0009)."""
         self.db.execute("INSERT INTO messages_fts (rowid, body) VALUES (?, ?)", (sort_key, body))
-        self.index_pairs([(msg_id, body)])
+        self.index_pairs([(msg_id, WORDS.pairs(body))])
         self.vocabulary.add(body)
 
     def set_state(
