@@ -8,9 +8,11 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from textport.store import search as search_module
 from textport.store.attachments import AttachmentFiles
 from textport.store.backup.records import Attachment, HistoryMessage
 from textport.store.db import connect, migrate
@@ -175,3 +177,24 @@ def test_an_import_indexes_pairs_and_an_upgrade_indexes_the_older_texts(tmp_path
     assert [m.msg_id for m in found] == _phrase_ids(store.db, "on the way home")
     segments = store.db.execute("SELECT count(DISTINCT segid) FROM message_pairs_idx")
     assert segments.fetchone()[0] == 1, "the import merges the pairs' segments too"
+
+
+def test_a_phrase_in_more_texts_than_are_checked_goes_to_fts5(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past PAIR_CANDIDATES texts holding its pairs, FTS5 finds a page of the phrase (it
+    is common, so that is fast); the answer is the same either way."""
+    store = _store(tmp_path)
+    for n in range(6):
+        store.add_incoming("+15550100", f"see you soon {n}", 10 + n, f"s{n}")
+    store.add_incoming("+15550100", "soon you see, see you", 20, "x")  # pairs, no phrase
+    checked = [m.msg_id for m in search(store.db, '"see you soon"', limit=4)[0]]
+    monkeypatch.setattr(search_module, "PAIR_CANDIDATES", 3)
+    statements: list[str] = []
+    store.db.set_trace_callback(statements.append)
+    matches, more = search(store.db, '"see you soon"', limit=4)
+    store.db.set_trace_callback(None)
+    assert any("messages_fts MATCH" in sql and "snippet" in sql for sql in statements)
+    assert [m.msg_id for m in matches] == checked == _phrase_ids(store.db, "see you soon")[:4]
+    assert more
+    assert matches[0].snippet == "\x02see you soon\x03 5"
