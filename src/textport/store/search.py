@@ -26,7 +26,6 @@ import json
 import re
 import sqlite3
 import threading
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
@@ -42,7 +41,6 @@ PAIR_CANDIDATES = 512
 phrase in more is common enough for FTS5 to find a page of it fast."""
 
 _TERMS = re.compile(r'"([^"]*)"|(\S+)')
-_WORD = re.compile(r"\w+")
 
 Complete = Callable[[str], list[str] | None]
 """The indexed terms a prefix begins, or None when there are too many to list."""
@@ -50,12 +48,6 @@ Complete = Callable[[str], list[str] | None]
 
 def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
-
-
-def fold(text: str) -> str:
-    """Text as the index's tokenizer (unicode61, remove_diacritics 2) stores it."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def match_expression(query: str, complete: Complete | None = None) -> str | None:
@@ -73,7 +65,7 @@ def match_expression(query: str, complete: Complete | None = None) -> str | None
     if not terms:
         return None
     if last_word is not None:
-        tokens = _WORD.findall(fold(last_word))
+        tokens = WORDS.split(last_word)
         completions = complete(tokens[0]) if complete and len(tokens) == 1 else None
         if completions is None:
             terms[-1] += "*"
@@ -114,10 +106,10 @@ class Vocabulary:
         return None if len(found) > MAX_COMPLETIONS else found
 
     def add(self, body: str) -> None:
-        """A new message's words (approximately as the tokenizer splits them)."""
+        """A new message's words, as the index's tokenizer makes them."""
         if self._terms is None:
             return
-        for word in _WORD.findall(fold(body)):
+        for word in WORDS.split(body):
             index = bisect.bisect_left(self._terms, word)
             if index == len(self._terms) or self._terms[index] != word:
                 self._terms.insert(index, word)
