@@ -47,8 +47,9 @@ WORDS = (  # noqa: SIM905 - a sentence reads better than 80 quoted words
     "weekend plans beach or mountains parcel arrived address please flight delayed two hours"
 ).split()
 NAMES = ("Ana", "Bo", "Priya", "Jonas", "Mum", "Sam", "Dee", "Eli", "Kai", "Noor")
-QUERIES = ("dinner", "birthday", "see you", '"on the way home"', "fli", "zebra")
-"""Query shapes: a common word, two words, a phrase, a prefix while typing, no match."""
+QUERIES = ("dinner", "birthday", "see you", '"see you soon"', '"on the way home"', "fli", "zebra")
+"""Query shapes: a common word, two words, a phrase of common words in a few hundred
+texts, one in a single text, a prefix while typing, no match."""
 
 START_MS = 1_700_000_000_000
 SPAN_MS = 3 * 365 * 24 * 3600 * 1000
