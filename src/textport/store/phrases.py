@@ -5,7 +5,7 @@ common and the phrase is rare, that is most of the index: 8-9 ms at a million te
 ``"on the way home"``, each of its words in 12-49 % of them. The pair index holds each
 two adjacent words of a text as one term (``way_home``), so a phrase of n words becomes
 n - 1 terms with short doclists, and only the few texts holding all of them are read and
-checked for the phrase itself: 0.2 ms (docs/history.md, "Figures").
+checked for the phrase itself: 0.3-0.5 ms (docs/history.md, "Figures").
 
 A pair the index missed would hide a text from a search, so the words must be exactly
 those of the full-text index's tokenizer (``unicode61 remove_diacritics 2``), whose
@@ -54,7 +54,7 @@ class Words:
 
     def pairs(self, text: str) -> str:
         """The pair index's text for a message: its adjacent words, joined by ``_``."""
-        if text.isascii():  # the same, a fifth faster: a million texts take 1.3 s
+        if text.isascii():  # the same, a fifth faster: a million texts take 1.4 s
             data = text.encode().translate(_ASCII).split()
             return b" ".join(map(b"_".join, pairwise(data))).decode()
         words = self.split(text)
