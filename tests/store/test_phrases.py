@@ -18,7 +18,7 @@ from textport.store.backup.records import Attachment, HistoryMessage
 from textport.store.db import connect, migrate
 from textport.store.history import HistoryImport
 from textport.store.phrases import TOKENIZER, Words, contains
-from textport.store.search import search
+from textport.store.search import match_expression, search
 from textport.store.store import Store
 
 NOW = 1_790_000_000.0
@@ -128,17 +128,39 @@ _VOCABULARY = ["on", "the", "way", "home", "Héllo", "hello", "ça", "va", "x_y"
         max_size=30,
     ),
     phrase=st.lists(st.sampled_from(_VOCABULARY), min_size=2, max_size=4).map(" ".join),
+    word=st.sampled_from(["", "on", "ho", "hél", "va", '"the way"']),
+    limit=st.integers(1, 40),
 )
-@settings(max_examples=60, deadline=None)
-def test_the_pairs_find_what_fts5_phrase_queries_find(bodies: list[str], phrase: str) -> None:
+@settings(max_examples=80, deadline=None)
+def test_the_pairs_find_what_fts5_finds(
+    bodies: list[str], phrase: str, word: str, limit: int
+) -> None:
+    """A phrase alone, or with another term (the last typed word is a prefix): newest
+    first, a page of ``limit`` and whether there is more, as FTS5's own answer for the
+    same expression."""
     db = sqlite3.connect(":memory:", isolation_level=None)
     db.row_factory = sqlite3.Row
     migrate(db)
     store = Store(db, lambda: NOW)
     for n, body in enumerate(bodies):
         store.add_incoming(f"+1555010{n % 3}", body, 100 + n % 7, f"s{n}")
-    found = [m.msg_id for m in search(db, f'"{phrase}"', limit=100)[0]]
-    assert found == _phrase_ids(db, phrase)
+    query = f'"{phrase}" {word}'
+    expression = match_expression(query)
+    assert expression is not None
+    expected = [
+        row[0]
+        for row in db.execute(
+            "SELECT m.id FROM messages_fts f JOIN messages m ON m.sort_key = f.rowid "
+            "WHERE messages_fts MATCH ? ORDER BY f.rowid",
+            (expression,),
+        )
+    ]
+    matches, more = search(db, query, limit=limit)
+    assert [m.msg_id for m in matches] == expected[:limit]
+    assert more == (len(expected) > limit)
+    if matches:
+        page, _ = search(db, query, before=matches[-1].key, limit=100)
+        assert [m.msg_id for m in page] == expected[len(matches) :]
 
 
 def test_an_import_indexes_pairs_and_an_upgrade_indexes_the_older_texts(tmp_path: Path) -> None:

@@ -14,9 +14,10 @@ word is expanded through :class:`Vocabulary`, the sorted list of indexed terms, 
 the exact terms it begins (``("dinner" OR "dinners")``); only a prefix with more than
 ``MAX_COMPLETIONS`` of them falls back to FTS5's own prefix query.
 
-A search for one "quoted phrase" of several words first asks the index of word pairs
-(phrases.py) which texts may hold it: FTS5 would walk every word's doclist to find a
-rare phrase. Only a phrase in many texts goes to FTS5, which then finds a page fast.
+A search with a "quoted phrase" of several words first asks the index of word pairs
+(phrases.py) which texts may hold its longest one: FTS5 would walk every word's
+doclist to find a rare phrase. Only a phrase in many texts goes to FTS5, which then
+finds a page fast.
 """
 
 from __future__ import annotations
@@ -172,12 +173,14 @@ def search(
 
 
 def _phrase(query: str) -> list[str] | None:
-    """The words of a query that is one "quoted phrase" of several words, else None."""
-    terms = list(_TERMS.finditer(query.replace("\x00", " ")))
-    if len(terms) != 1 or terms[0].group(1) is None:
-        return None
-    words = WORDS.split(terms[0].group(1))
-    return words if len(words) > 1 else None
+    """The words of the longest "quoted phrase" in a query, if it has several."""
+    phrases = [
+        WORDS.split(match.group(1))
+        for match in _TERMS.finditer(query.replace("\x00", " "))
+        if match.group(1) is not None
+    ]
+    longest = max(phrases, key=len, default=[])
+    return longest if len(longest) > 1 else None
 
 
 def _pairs_ready(db: sqlite3.Connection) -> bool:
@@ -188,10 +191,10 @@ def _pairs_ready(db: sqlite3.Connection) -> bool:
 def _phrase_search(
     db: sqlite3.Connection, phrase: list[str], expression: str, after: int, limit: int
 ) -> tuple[list[Match], bool] | None:
-    """The texts holding every pair of ``phrase``, checked for the phrase word after
-    word, newest first, with FTS5's own snippets (:class:`Snippets`). None when more
-    than ``PAIR_CANDIDATES`` texts hold the pairs: the phrase is common, and FTS5 finds
-    a page of it quickly."""
+    """The texts holding every pair of ``phrase`` and the phrase itself, word after
+    word, newest first; FTS5 then matches the whole query on them and makes their
+    snippets (:class:`Snippets`). None when more than ``PAIR_CANDIDATES`` texts hold
+    the pairs: the phrase is common, and FTS5 finds a page of it quickly."""
     pairs = " AND ".join(_quote(a + "_" + b) for a, b in dict.fromkeys(pairwise(phrase)))
     ids = [
         row[0]
@@ -208,15 +211,20 @@ def _phrase_search(
         "AND conv NOT IN (SELECT id FROM conversations WHERE blocked = 1) ORDER BY sort_key",
         (json.dumps(ids), after),
     ).fetchall()
-    found = [row for row in rows if contains(WORDS.split(row["body"]), phrase)]
-    page = found[:limit]
-    snippets = SNIPPETS.make([row["body"] for row in page], expression)
-    matches = [
-        Match(row["id"], row["conv"], row["at"], row["sort_key"], snippet[:500])
-        for row, snippet in zip(page, snippets, strict=True)
-        if snippet is not None
-    ]
-    return matches, len(found) > limit
+    holding = [row for row in rows if contains(WORDS.split(row["body"]), phrase)]
+    matches: list[Match] = []
+    # Usually the phrase is the whole query, and the first limit + 1 all match.
+    for start in range(0, len(holding), limit + 1):
+        chunk = holding[start : start + limit + 1]
+        snippets = SNIPPETS.make([row["body"] for row in chunk], expression)
+        matches += [
+            Match(row["id"], row["conv"], row["at"], row["sort_key"], snippet[:500])
+            for row, snippet in zip(chunk, snippets, strict=True)
+            if snippet is not None
+        ]
+        if len(matches) > limit:
+            break
+    return matches[:limit], len(matches) > limit
 
 
 class Snippets:
