@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,15 @@ def test_pairs_are_adjacent_words_and_contains_is_word_after_word() -> None:
     assert not contains(text, ["on", "the", "way", "home"])
     assert contains(text, ["the", "way", "home"])
     assert contains(text, ["on", "the"])
+
+
+@given(st.text(st.characters(max_codepoint=0x7F)) | st.text())
+@settings(max_examples=300, deadline=None)
+def test_pairs_join_the_words_split_makes(text: str) -> None:
+    """ASCII texts take a faster path (bytes) to the same pairs."""
+    words = Words()
+    split = words.split(text)
+    assert words.pairs(text) == " ".join(f"{a}_{b}" for a, b in pairwise(split))
 
 
 def _store(tmp_path: Path) -> Store:
