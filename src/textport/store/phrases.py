@@ -31,6 +31,14 @@ TOKENIZER = "unicode61 remove_diacritics 2"
 """The full-text index's tokenizer (migrations 0007 and 0008 spell it out)."""
 
 
+def scratch_index() -> sqlite3.Connection:
+    """A private in-memory database with one FTS5 table, ``scratch (x)``, tokenized as
+    the full-text index is: for asking FTS5 itself about a few texts."""
+    db = sqlite3.connect(":memory:", check_same_thread=False)
+    db.execute(f"CREATE VIRTUAL TABLE scratch USING fts5 (x, tokenize = '{TOKENIZER}')")
+    return db
+
+
 _ASCII = bytes(ord(chr(c).lower()) if chr(c).isalnum() else 32 for c in range(256))
 
 
@@ -66,24 +74,21 @@ class Words:
         nothing for a combining accent) or two (``c`` separates words)."""
         with self._lock:
             if self._probe is None:
-                self._probe = sqlite3.connect(":memory:", check_same_thread=False)
+                self._probe = scratch_index()
                 self._probe.execute(
-                    f"CREATE VIRTUAL TABLE probe USING fts5 (x, tokenize = '{TOKENIZER}')"
-                )
-                self._probe.execute(
-                    "CREATE VIRTUAL TABLE probe_terms USING fts5vocab (probe, instance)"
+                    "CREATE VIRTUAL TABLE scratch_terms USING fts5vocab (scratch, instance)"
                 )
             db = self._probe
             codes = [code for code in codes if code not in self._table]
             # A lone surrogate cannot be stored (it is not UTF-8): a separator here.
             asked = [code for code in codes if not 0xD800 <= code <= 0xDFFF]
-            db.execute("DELETE FROM probe")
+            db.execute("DELETE FROM scratch")
             db.executemany(
-                "INSERT INTO probe (rowid, x) VALUES (?, ?)",
+                "INSERT INTO scratch (rowid, x) VALUES (?, ?)",
                 [(code, f"a{chr(code)}a") for code in asked],
             )
             terms: dict[int, list[str]] = {}
-            for term, doc in db.execute("SELECT term, doc FROM probe_terms"):
+            for term, doc in db.execute("SELECT term, doc FROM scratch_terms"):
                 terms.setdefault(doc, []).append(term)
             for code in codes:
                 found = terms.get(code, [])

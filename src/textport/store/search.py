@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 
-from textport.store.phrases import TOKENIZER, WORDS, contains
+from textport.store.phrases import WORDS, contains, scratch_index
 
 HIGHLIGHT_START = "\x02"
 HIGHLIGHT_END = "\x03"
@@ -240,16 +240,14 @@ class Snippets:
         """Each body's snippet for ``expression``; None for one it does not match."""
         with self._lock:
             if self._db is None:
-                self._db = sqlite3.connect(":memory:", check_same_thread=False)
-                self._db.execute(
-                    f"CREATE VIRTUAL TABLE hits USING fts5 (body, tokenize = '{TOKENIZER}')"
-                )
+                self._db = scratch_index()
             db = self._db
-            db.execute("DELETE FROM hits")
-            db.executemany("INSERT INTO hits (rowid, body) VALUES (?, ?)", enumerate(bodies))
+            db.execute("DELETE FROM scratch")
+            db.executemany("INSERT INTO scratch (rowid, x) VALUES (?, ?)", enumerate(bodies))
             made = dict(
                 db.execute(
-                    "SELECT rowid, snippet(hits, 0, ?, ?, '…', ?) FROM hits WHERE hits MATCH ?",
+                    "SELECT rowid, snippet(scratch, 0, ?, ?, '…', ?) FROM scratch "
+                    "WHERE scratch MATCH ?",
                     (HIGHLIGHT_START, HIGHLIGHT_END, SNIPPET_TOKENS, expression),
                 ).fetchall()
             )
